@@ -1,0 +1,48 @@
+# The template's two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+MOTO_VENV := .cache/moto-venv
+PYTEST_ARGS ?=
+export BENTOML_DO_NOT_TRACK := true
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help demo test tools lock bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+demo: tools ## Bake a project with the default answers and run its whole story
+	$(BIN)/python scripts/demo.py
+
+test: tools $(MOTO_VENV)/.installed ## Run the template's tests (the run CI does)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+tools: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements-dev.lock
+	@touch $@
+
+$(MOTO_VENV)/.installed: requirements-moto.lock
+	@test -x $(MOTO_VENV)/bin/python || $(PYTHON) -m venv $(MOTO_VENV)
+	$(BIN)/uv pip sync --quiet --python $(MOTO_VENV)/bin/python --require-hashes requirements-moto.lock
+	@touch $@
+
+bench: tools ## Time baking, the first and a no-op `dvc repro`; size of the project
+	$(BIN)/python benchmarks/bench_bake.py
+
+lock: tools ## Re-resolve the template's and the generated project's pins
+	$(BIN)/uv pip compile requirements-dev.in --python-version 3.11 --generate-hashes --no-header --quiet -o requirements-dev.lock
+	$(BIN)/uv pip compile requirements-moto.in --python-version 3.11 --generate-hashes --no-header --quiet -o requirements-moto.lock
+	cd '{{cookiecutter.project}}' && $(BIN)/uv pip compile requirements.in --universal --python-version 3.11 \
+		--generate-hashes --no-header --quiet -o requirements.lock
+
+clean: ## Remove environments, caches and demo output
+	rm -rf $(VENV) .cache build .pytest_cache

@@ -1,0 +1,148 @@
+"""Shared fixtures: bake projects, give them one shared environment, run them.
+
+Every baked project installs from the same requirements.lock, so the tests
+build that environment once (cached under .cache/, keyed by the lock's hash)
+and point each project's Makefile at it with VENV=...; `make install` then
+only adds the project itself in editable mode.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+CACHE = TEMPLATE / ".cache"
+GENERATED_LOCK = TEMPLATE / "{{cookiecutter.project}}" / "requirements.lock"
+DEFAULTS: dict[str, Any] = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+
+# Tests commit in baked repositories: never depend on the machine's git identity.
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Template Tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.com",
+    "GIT_COMMITTER_NAME": "Template Tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.com",
+}
+
+
+class CommandFailed(AssertionError):
+    pass
+
+
+def run(
+    command: list[str] | str, cwd: Path, env: dict[str, str] | None = None, check: bool = True,
+    timeout: float = 900,
+) -> subprocess.CompletedProcess:
+    """Run a command; on failure the assertion shows its whole output."""
+    result = subprocess.run(
+        command, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True,
+        shell=isinstance(command, str), timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise CommandFailed(
+            f"{command} exited {result.returncode} in {cwd}\n"
+            f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
+        )
+    return result
+
+
+def bake(output_dir: Path, **answers: Any) -> Path:
+    """Bake the template with these answers (the rest default); return the project."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    project = cookiecutter(
+        str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir)
+    )
+    return Path(project)
+
+
+class Project:
+    """A baked project, driven through its own Makefile like a user would."""
+
+    def __init__(self, path: Path, venv: Path, remote: Path) -> None:
+        self.path = path
+        self.venv = venv
+        self.remote = remote
+        self.package = json.loads((path / ".cruft.json").read_text())["context"][
+            "cookiecutter"
+        ]["package"]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **GIT_IDENTITY,
+            "DVC_REMOTE_DIR": str(self.remote),
+            "BENTOML_DO_NOT_TRACK": "true",
+            "PATH": f"{self.venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        }
+
+    def make(self, *targets: str, check: bool = True) -> subprocess.CompletedProcess:
+        return run(["make", *targets, f"VENV={self.venv}"], self.path, self.env, check=check)
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return run([str(self.venv / "bin" / self.package), *args], self.path, self.env, check)
+
+    def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return run([str(self.venv / "bin" / "dvc"), *args], self.path, self.env, check)
+
+    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return run(["git", *args], self.path, self.env, check)
+
+    def read_json(self, relative: str) -> Any:
+        return json.loads((self.path / relative).read_text())
+
+
+def lock_key() -> str:
+    return hashlib.sha256(GENERATED_LOCK.read_bytes()).hexdigest()[:12]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def git_identity() -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in GIT_IDENTITY}
+    os.environ.update(GIT_IDENTITY)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def project_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated project's environment, built once from its lock file."""
+    venv = CACHE / f"project-venv-{lock_key()}"
+    if not (venv / ".installed").exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        project = bake(tmp_path_factory.mktemp("venv-bake"))
+        run(["make", "install", f"VENV={venv}"], project)
+    return venv
+
+
+@pytest.fixture
+def new_project(tmp_path: Path, project_venv: Path):
+    """A factory: bake with answers, set up (git, DVC, data) and return a Project."""
+
+    def factory(name: str = "bake", setup: bool = True, **answers: Any) -> Project:
+        project = Project(bake(tmp_path / name, **answers), project_venv, tmp_path / "remote")
+        if setup:
+            project.make("setup")
+        return project
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory: pytest.TempPathFactory, project_venv: Path) -> Project:
+    """One default project, set up and reproduced, for tests that only read it."""
+    root = tmp_path_factory.mktemp("trained")
+    project = Project(bake(root / "bake"), project_venv, root / "remote")
+    project.make("setup")
+    project.make("repro")
+    return project

@@ -1,0 +1,3 @@
+from {{ cookiecutter.package }}.cli import main
+
+main()

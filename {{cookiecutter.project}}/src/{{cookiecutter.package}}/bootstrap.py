@@ -1,0 +1,127 @@
+"""`init-repo`: make a fresh bake (or a fresh clone) ready to train.
+
+Each step checks before it acts, so running it again changes nothing:
+git repository, DVC, the DVC remote, the pinned sample data in cache and
+remote, and a first commit so lineage can name a commit.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from {{ cookiecutter.package }}.config import PROJECT, Paths
+from {{ cookiecutter.package }}.io import dvc_md5
+from {{ cookiecutter.package }}.sample_data import write_sample
+
+DVC_REMOTE = "{{ cookiecutter.dvc_remote }}"
+S3_REMOTE_URL = {{ cookiecutter.s3_remote_url | tojson }}
+AUTHOR = {{ cookiecutter.author | tojson }}
+AUTHOR_EMAIL = {{ cookiecutter.author_email | tojson }}
+REMOTE_NAME = "storage"
+
+
+class SetupError(RuntimeError):
+    pass
+
+
+def run(root: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise SetupError(f"`{' '.join(command)}` failed:\n{result.stdout}{result.stderr}")
+    return result
+
+
+def dvc(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return run(root, sys.executable, "-m", "dvc", *args, check=check)
+
+
+def ensure_git(root: Path) -> None:
+    if run(root, "git", "rev-parse", "--git-dir", check=False).returncode != 0:
+        run(root, "git", "init", "--quiet", "--initial-branch=main")
+        print("setup: created a git repository")
+
+
+def ensure_dvc(root: Path) -> None:
+    if not (root / ".dvc").is_dir():
+        dvc(root, "init", "--quiet")
+        dvc(root, "config", "core.autostage", "true")
+        print("setup: initialised DVC")
+
+
+def default_remote_url() -> str:
+    if DVC_REMOTE == "s3":
+        return S3_REMOTE_URL
+    # Outside the work tree, so deleting the checkout never deletes the data.
+    default = Path.home() / ".dvc-remotes" / PROJECT
+    return str(Path(os.environ.get("DVC_REMOTE_DIR", default)).expanduser().resolve())
+
+
+def ensure_remote(root: Path) -> None:
+    if dvc(root, "remote", "list").stdout.strip():
+        return  # a clone keeps the remote committed in .dvc/config
+    url = default_remote_url()
+    dvc(root, "remote", "add", "--default", REMOTE_NAME, url)
+    print(f"setup: DVC remote '{REMOTE_NAME}' -> {url}")
+    endpoint = os.environ.get("DVC_S3_ENDPOINT_URL")
+    if DVC_REMOTE == "s3" and endpoint:
+        # S3-compatible servers (MinIO, Ceph, a test server): machine-local setting.
+        dvc(root, "remote", "modify", "--local", REMOTE_NAME, "endpointurl", endpoint)
+
+
+def pinned_md5(dvc_file: Path) -> str:
+    return yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
+
+
+def ensure_sample_data(p: Paths) -> None:
+    dvc_file = p.raw_data.with_name(p.raw_data.name + ".dvc")
+    if p.raw_data.exists():
+        return
+    if dvc(p.root, "pull", "--quiet", str(dvc_file), check=False).returncode == 0:
+        print("setup: pulled the pinned data from the DVC remote")
+        return
+    write_sample(p.raw_data)
+    expected, actual = pinned_md5(dvc_file), dvc_md5(p.raw_data)
+    if expected != actual:
+        p.raw_data.unlink()
+        raise SetupError(
+            f"the sample data written here has MD5 {actual}, but {dvc_file.name} pins "
+            f"{expected}. The installed scikit-learn/pandas differ from requirements.lock; "
+            "run `make setup` again to reinstall from the lock."
+        )
+    dvc(p.root, "commit", "--force", "--quiet", str(dvc_file))
+    print(f"setup: wrote the bundled sample data (md5 {actual}, as pinned)")
+
+
+def push_data(root: Path) -> None:
+    dvc(root, "push", "--quiet")
+    print("setup: data pushed to the DVC remote")
+
+
+def ensure_first_commit(root: Path) -> None:
+    if run(root, "git", "rev-parse", "--verify", "--quiet", "HEAD", check=False).returncode == 0:
+        return
+    identity = {
+        "GIT_AUTHOR_NAME": AUTHOR,
+        "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
+        "GIT_COMMITTER_NAME": AUTHOR,
+        "GIT_COMMITTER_EMAIL": AUTHOR_EMAIL,
+    }
+    configured = run(root, "git", "config", "user.email", check=False).returncode == 0
+    env = os.environ if configured else {**os.environ, **identity}
+    run(root, "git", "add", "--all")
+    message = "Initial commit from cookiecutter-gitops-ml"
+    command = ["git", "commit", "--quiet", "--no-verify", "-m", message]
+    subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
+    print("setup: made the first commit")
+
+
+def init_repo(p: Paths) -> None:
+    ensure_git(p.root)
+    ensure_dvc(p.root)
+    ensure_remote(p.root)
+    ensure_sample_data(p)
+    push_data(p.root)
+    ensure_first_commit(p.root)

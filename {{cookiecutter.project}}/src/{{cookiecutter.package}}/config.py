@@ -1,0 +1,71 @@
+"""Every path the project reads or writes, and the params, in one place."""
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PACKAGE = "{{ cookiecutter.package }}"
+PROJECT = "{{ cookiecutter.project }}"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The repository root: the nearest folder upwards holding dvc.yaml."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dvc.yaml").exists():
+            return folder
+    raise FileNotFoundError(
+        f"no dvc.yaml in {here} or above; run this command inside the {PROJECT} repository"
+    )
+
+
+class Paths:
+    """Repository-relative locations, resolved against one root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.params = root / "params.yaml"
+        self.dvc_lock = root / "dvc.lock"
+        self.requirements_lock = root / "requirements.lock"
+        self.raw_data = root / "data" / "raw" / "breast_cancer.csv"
+        self.features_dir = root / "data" / "features"
+        self.train_features = self.features_dir / "train.csv"
+        self.eval_features = self.features_dir / "eval.csv"
+        self.eval_raw = self.features_dir / "eval_raw.csv"
+        self.predictions = root / "data" / "predictions" / "eval.csv"
+        self.model = root / "models" / "model.joblib"
+        self.lineage = root / "models" / "lineage.json"
+        self.metrics = root / "metrics" / "metrics.json"
+        self.validation_report = root / "reports" / "validate.json"
+        self.reports_dir = root / "reports"
+        self.deploy_dir = root / "deploy"
+
+
+@cache
+def paths() -> Paths:
+    return Paths(find_root())
+
+
+def load_params(path: Path | None = None) -> dict[str, Any]:
+    params_file = path or paths().params
+    try:
+        params = yaml.safe_load(params_file.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{params_file} is missing; restore it from git") from None
+    if not isinstance(params, dict):
+        raise ValueError(f"{params_file} must hold a mapping of stage names to settings")
+    return params
+
+
+def use_project_model_store(root: Path) -> None:
+    """Keep BentoML's model and bento store inside the repository (git-ignored).
+
+    Each checkout then has its own store, so two projects (or two test runs)
+    never see each other's models. An explicit BENTOML_HOME still wins.
+    """
+    os.environ.setdefault("BENTOML_HOME", str(root / ".bentoml"))
+    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")

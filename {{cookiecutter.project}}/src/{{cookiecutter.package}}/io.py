@@ -1,0 +1,45 @@
+"""Reading and writing tables and JSON the same way in every stage."""
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; run `dvc repro` (or `dvc pull`) first")
+    # round_trip keeps every float bit-identical to what was written, so
+    # training and the parity check see exactly the same numbers.
+    return pd.read_csv(path, float_precision="round_trip")
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+
+def write_json(data: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; run `dvc repro` first")
+    return json.loads(path.read_text())
+
+
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    digest = hashlib.new(algorithm)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def dvc_md5(path: Path) -> str:
+    """The hash DVC 3 records for a file in dvc.lock: the plain MD5 of its bytes."""
+    return file_digest(path, "md5")

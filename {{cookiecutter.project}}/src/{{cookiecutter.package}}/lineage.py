@@ -1,0 +1,109 @@
+"""What produced a model: data, features, params, code, dependencies, metrics.
+
+The record travels with the model (BentoML metadata) and as
+models/lineage.json under DVC, so "what produced it?" always has an answer.
+"""
+
+import hashlib
+import json
+import platform
+import subprocess
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from {{ cookiecutter.package }} import features
+from {{ cookiecutter.package }}.config import PACKAGE, Paths
+from {{ cookiecutter.package }}.io import dvc_md5, file_digest
+
+# The params sections that shape the model (gate thresholds do not).
+MODEL_PARAMS = ["featurize", "train", "evaluate"]
+LIBRARIES = ["scikit-learn", "pandas", "numpy", "pandera", "bentoml", "dvc", "joblib"]
+# Files whose changes do not make a training run "dirty": DVC rewrites
+# dvc.lock while the pipeline runs.
+NOT_DIRTYING = ["dvc.lock"]
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return result.stdout.strip()
+
+
+def git_state(root: Path) -> dict[str, Any]:
+    commit = _git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    excludes = [f":(exclude){name}" for name in NOT_DIRTYING]
+    changes = _git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", *excludes)
+    return {"commit": commit, "dirty": bool(changes) if changes is not None else None}
+
+
+def data_hashes(p: Paths) -> dict[str, str]:
+    """MD5 of every data file the model was trained and evaluated on, as in dvc.lock."""
+    files = [p.raw_data, p.train_features, p.eval_features]
+    return {str(f.relative_to(p.root)): dvc_md5(f) for f in files}
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def lineage_id(record: dict[str, Any]) -> str:
+    """A short id over everything that determines the model."""
+    identity = {key: record[key] for key in ("model", "data", "features", "params", "code")}
+    canonical = json.dumps(identity, sort_keys=True).encode()
+    return hashlib.sha256(canonical).hexdigest()[:16]
+
+
+def build_lineage(
+    p: Paths, params: dict[str, Any], metrics: dict[str, Any], model_tag: str
+) -> dict[str, Any]:
+    record = {
+        "model": {
+            "tag": model_tag,
+            "digest": "sha256:" + file_digest(p.model),
+            "file": str(p.model.relative_to(p.root)),
+        },
+        "data": data_hashes(p),
+        "features": {
+            "definition_hash": features.definition_hash(),
+            "module": f"src/{PACKAGE}/features.py",
+            "names": features.feature_names(),
+        },
+        "params": {section: params.get(section) for section in MODEL_PARAMS},
+        "code": git_state(p.root),
+        "dependencies": {
+            "lock_file": p.requirements_lock.name,
+            "lock_hash": "sha256:" + file_digest(p.requirements_lock),
+        },
+        "environment": {"python": platform.python_version(), "libraries": library_versions()},
+        "metrics": metrics,
+        "risk_tier": params.get("gate", {}).get("risk_tier", "unknown"),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    record["lineage_id"] = lineage_id(record)
+    return record
+
+
+def flatten(record: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Nested lineage as (dotted key, value) rows for a table."""
+    rows = []
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows.extend(flatten(value, f"{name}."))
+        elif isinstance(value, list):
+            rows.append((name, ", ".join(map(str, value))))
+        else:
+            rows.append((name, str(value)))
+    return rows
