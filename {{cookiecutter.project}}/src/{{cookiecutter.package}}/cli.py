@@ -33,7 +33,7 @@ def _stage(name: str) -> None:
         module.main()
 
 
-for _name in ("validate", "featurize", "train", "evaluate"):
+for _name in ("validate", "featurize", "train", "evaluate", "gate"):
     _stage(_name)
 
 
@@ -46,6 +46,14 @@ def register() -> None:
     p = paths()
     tag = register_model(p.model, read_json(p.lineage))
     click.echo(tag)
+
+
+@cli.command()
+def bento() -> None:
+    """Build the bento for the last trained model (skipped if it exists); print its tag."""
+    from {{ cookiecutter.package }}.bento import build_bento
+
+    click.echo(build_bento(paths()))
 
 
 def _lineage_for(model_tag: str | None) -> dict:

@@ -1,0 +1,95 @@
+"""Deployment manifests: `deploy/<env>.yaml`, the source of truth for what serves where.
+
+A manifest that does not validate never reaches a deploy: every reader goes
+through `load_manifest`, which fails with the file name and the reason.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ENVIRONMENTS = ("staging", "production")
+TAG = r"^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*$"
+DIGEST = r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$"
+
+
+class ManifestError(ValueError):
+    """A manifest file is missing fields, malformed, or not YAML."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Version(Strict):
+    """One deployable version: a bento, the model in it and its lineage."""
+
+    bento_tag: str = Field(pattern=TAG)
+    model_tag: str = Field(pattern=TAG)
+    lineage_id: str = Field(pattern=r"^[0-9a-f]{16}$")
+    image: str | None = Field(default=None, pattern=DIGEST, description="image@sha256:digest")
+    metrics: dict[str, float] = Field(default_factory=dict)
+
+
+class Traffic(Strict):
+    """Share of requests per version, in percent."""
+
+    stable: int = Field(default=100, ge=0, le=100)
+    canary: int = Field(default=0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def adds_up(self) -> "Traffic":
+        if self.stable + self.canary != 100:
+            raise ValueError(f"traffic stable + canary must be 100, got {self.stable + self.canary}")
+        return self
+
+
+class Manifest(Strict):
+    environment: Literal["staging", "production"]
+    risk_tier: Literal["low", "high"]
+    current: Version
+    previous: Version | None = Field(default=None, description="kept warm for rollback")
+    traffic: Traffic = Traffic()
+
+    @model_validator(mode="after")
+    def canary_needs_high_risk_and_previous(self) -> "Manifest":
+        if self.traffic.canary and self.risk_tier != "high":
+            raise ValueError("a canary share is only used for risk_tier high")
+        if self.traffic.canary and self.previous is None:
+            raise ValueError("a canary share needs a previous version to compare with")
+        return self
+
+
+def manifest_path(deploy_dir: Path, environment: str) -> Path:
+    return deploy_dir / f"{environment}.yaml"
+
+
+def parse_manifest(text: str, source: str) -> Manifest:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ManifestError(f"{source} is not valid YAML: {error}") from None
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'manifest'}: {e['msg']}" for e in error.errors()
+        )
+        raise ManifestError(f"{source} is not a valid manifest: {problems}") from None
+
+
+def load_manifest(path: Path) -> Manifest:
+    if not path.exists():
+        raise ManifestError(f"{path} does not exist")
+    return parse_manifest(path.read_text(), str(path))
+
+
+def load_optional_manifest(path: Path) -> Manifest | None:
+    """None when nothing is deployed there yet; an error when the file is broken."""
+    return load_manifest(path) if path.exists() else None
+
+
+def dump_manifest(manifest: Manifest) -> str:
+    return yaml.safe_dump(manifest.model_dump(mode="json", exclude_none=True), sort_keys=False)

@@ -1,0 +1,96 @@
+"""The BentoML service: the model behind a typed, contract-checked HTTP API.
+
+Requests are validated by a pydantic model built from the data contract
+(contract.yaml), so wrong types, missing or extra fields, NaN/inf, empty or
+oversized batches and malformed JSON are answered with 400 and a reason before
+they reach the model. Features come from the same `build_features` training
+used. Every prediction is logged for the drift monitor.
+"""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import bentoml
+import joblib
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from {{ cookiecutter.package }}.contract import load_contract, record_model
+from {{ cookiecutter.package }}.features import build_features, feature_names
+from {{ cookiecutter.package }}.registry import MODEL_FILE
+
+SERVICE_NAME = "{{ cookiecutter.project }}"
+MAX_BATCH = 1000
+# Inside a bento the lineage travels next to the package (see bento.py);
+# in the repository it is the pipeline's output.
+BUNDLED_LINEAGE = Path(__file__).resolve().parent.parent / "lineage.json"
+
+
+def serving_lineage() -> dict[str, Any]:
+    candidates = [BUNDLED_LINEAGE]
+    if os.environ.get("SERVING_LINEAGE"):
+        candidates.insert(0, Path(os.environ["SERVING_LINEAGE"]))
+    from {{ cookiecutter.package }}.config import find_root
+
+    try:
+        candidates.append(find_root(Path(__file__).parent) / "models" / "lineage.json")
+    except FileNotFoundError:
+        pass
+    for path in candidates:
+        if path.exists():
+            return json.loads(path.read_text())
+    raise FileNotFoundError("no lineage.json found; run `dvc repro` before building the bento")
+
+
+LINEAGE = serving_lineage()
+Record = record_model(load_contract())
+
+
+class PredictRequest(BaseModel):
+    """A batch of records, each with the named fields of the data contract."""
+
+    model_config = ConfigDict(extra="forbid")
+    records: list[Record] = Field(min_length=1, max_length=MAX_BATCH)  # type: ignore[valid-type]
+
+
+class Prediction(BaseModel):
+    probability: float = Field(description="Probability that the tumour is malignant")
+    label: int = Field(description="1 if probability >= threshold, else 0")
+
+
+def monitoring_options() -> dict[str, Any]:
+    log_dir = os.environ.get("PREDICTION_LOG_DIR", "monitoring")
+    return {"enabled": True, "type": "default", "options": {"log_path": log_dir}}
+
+
+@bentoml.service(name=SERVICE_NAME, monitoring=monitoring_options(), traffic={"timeout": 30})
+class Classifier:
+    model_ref = bentoml.models.BentoModel(LINEAGE["model"]["tag"])
+
+    def __init__(self) -> None:
+        self.model = joblib.load(self.model_ref.path_of(MODEL_FILE))
+        self.threshold = float(LINEAGE["params"]["evaluate"]["threshold"])
+        self.columns = load_contract().feature_names
+
+    @bentoml.api(input_spec=PredictRequest, batchable=True, max_batch_size=256, max_latency_ms=20)
+    def predict(self, records: list[Record]) -> list[Prediction]:  # type: ignore[valid-type]
+        raw = pd.DataFrame([r.model_dump() for r in records], columns=self.columns)
+        probability = self.model.predict_proba(build_features(raw)[feature_names()])[:, 1]
+        labels = (probability >= self.threshold).astype(int)
+        self._log(raw, probability, labels)
+        return [Prediction(probability=float(p), label=int(y)) for p, y in zip(probability, labels)]
+
+    @bentoml.api
+    def lineage(self) -> dict[str, Any]:
+        """What produced the model that answers here."""
+        return LINEAGE
+
+    def _log(self, raw: pd.DataFrame, probability: np.ndarray, labels: np.ndarray) -> None:
+        with bentoml.monitor(f"{SERVICE_NAME}_predictions") as monitor:
+            for column in self.columns:
+                monitor.log_batch(raw[column].tolist(), column, "feature", "numerical")
+            monitor.log_batch(probability.tolist(), "probability", "prediction", "numerical")
+            monitor.log_batch(labels.tolist(), "label", "prediction", "categorical")
