@@ -54,10 +54,16 @@ def run(
 
 
 def bake(output_dir: Path, **answers: Any) -> Path:
-    """Bake the template with these answers (the rest default); return the project."""
+    """Bake the template with these answers (the rest default); return the project.
+
+    A config file of its own keeps cookiecutter's replay files out of $HOME.
+    """
     output_dir.mkdir(parents=True, exist_ok=True)
+    config = output_dir / ".cookiecutter-config.yaml"
+    config.write_text(f"replay_dir: {output_dir / '.replay'}\n")
     project = cookiecutter(
-        str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir)
+        str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir),
+        config_file=str(config),
     )
     return Path(project)
 

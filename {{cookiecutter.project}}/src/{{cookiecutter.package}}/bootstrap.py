@@ -60,14 +60,22 @@ def default_remote_url() -> str:
 
 
 def ensure_remote(root: Path) -> None:
-    if dvc(root, "remote", "list").stdout.strip():
-        return  # a clone keeps the remote committed in .dvc/config
-    url = default_remote_url()
-    dvc(root, "remote", "add", "--default", REMOTE_NAME, url)
-    print(f"setup: DVC remote '{REMOTE_NAME}' -> {url}")
+    # A clone keeps the remote committed in .dvc/config: add it only if missing.
+    if not dvc(root, "remote", "list").stdout.strip():
+        url = default_remote_url()
+        dvc(root, "remote", "add", "--default", REMOTE_NAME, url)
+        print(f"setup: DVC remote '{REMOTE_NAME}' -> {url}")
+    ensure_s3_endpoint(root)
+
+
+def ensure_s3_endpoint(root: Path) -> None:
+    """S3-compatible servers (MinIO, Ceph, a test server): a machine-local setting.
+
+    It lives in .dvc/config.local, which git ignores, so a fresh clone needs it
+    set again even though the remote itself came with .dvc/config.
+    """
     endpoint = os.environ.get("DVC_S3_ENDPOINT_URL")
     if DVC_REMOTE == "s3" and endpoint:
-        # S3-compatible servers (MinIO, Ceph, a test server): machine-local setting.
         dvc(root, "remote", "modify", "--local", REMOTE_NAME, "endpointurl", endpoint)
 
 

@@ -7,6 +7,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from {{ cookiecutter.package }} import k8s
 from {{ cookiecutter.package }}.config import PACKAGE, paths, use_project_model_store
 
 
@@ -56,10 +57,14 @@ def bento() -> None:
     click.echo(build_bento(paths()))
 
 
-def _lineage_for(model_tag: str | None) -> dict:
+def _lineage_for(model_tag: str | None, environment: str | None) -> dict:
     from {{ cookiecutter.package }}.io import read_json
+    from {{ cookiecutter.package }}.manifest import load_manifest, manifest_path
     from {{ cookiecutter.package }}.registry import stored_lineage
 
+    if environment:
+        manifest = load_manifest(manifest_path(paths().deploy_dir, environment))
+        model_tag = manifest.current.model_tag
     if model_tag:
         return stored_lineage(model_tag)
     return read_json(paths().lineage)
@@ -74,21 +79,139 @@ def _print_table(title: str, rows: list[tuple[str, str]]) -> None:
     Console(width=120).print(table)
 
 
+ENVIRONMENTS = click.Choice(["staging", "production"])
+
+
 @cli.command()
 @click.argument("model_tag", required=False)
+@click.option("--env", "environment", type=ENVIRONMENTS, help="The model serving there.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def lineage(model_tag: str | None, as_json: bool) -> None:
-    """Print what produced a model (default: the one the pipeline last trained)."""
+def lineage(model_tag: str | None, environment: str | None, as_json: bool) -> None:
+    """Print what produced a model: by tag, by environment, or the last trained one."""
     from {{ cookiecutter.package }}.lineage import flatten
+    from {{ cookiecutter.package }}.manifest import ManifestError
 
     try:
-        record = _lineage_for(model_tag)
-    except (LookupError, FileNotFoundError) as error:
+        record = _lineage_for(model_tag, environment)
+    except (LookupError, FileNotFoundError, ManifestError) as error:
         raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(json.dumps(record, indent=2, sort_keys=True))
         return
     _print_table(f"lineage of {record['model']['tag']}", flatten(record))
+
+
+@cli.command()
+def smoke() -> None:
+    """Serve the current bento on loopback and send it one evaluation row."""
+    import httpx
+
+    from {{ cookiecutter.package }}.bento import build_bento
+    from {{ cookiecutter.package }}.contract import load_contract
+    from {{ cookiecutter.package }}.io import read_csv
+    from {{ cookiecutter.package }}.serving import served
+
+    p = paths()
+    tag = build_bento(p)
+    record = read_csv(p.eval_raw)[load_contract().feature_names].iloc[0].to_dict()
+    with served(tag) as url:
+        response = httpx.post(f"{url}/predict", json={"records": [record]}, timeout=30)
+    click.echo(f"POST {url}/predict (bento {tag}) -> HTTP {response.status_code}")
+    click.echo(response.text)
+
+
+def _print_outcome(outcome) -> None:
+    what = "switched traffic" if outcome.switch_seconds is not None else "no traffic change"
+    click.echo(f"{outcome.environment}: serving {outcome.serving}; warm: {outcome.warm or 'none'}")
+    if outcome.switch_seconds is not None:
+        click.echo(f"{what} in {outcome.switch_seconds:.3f}s")
+    elif not outcome.changed:
+        click.echo("already as the manifest says: nothing changed")
+    for note in outcome.notes:
+        click.echo(f"note: {note}")
+
+
+@cli.command()
+@click.argument("environment", type=ENVIRONMENTS)
+@click.option("--commit", is_flag=True, help="After a canary, commit the promotion or the revert.")
+def deploy(environment: str, commit: bool) -> None:
+    """Reconcile ENVIRONMENT to deploy/ENVIRONMENT.yaml on the local target."""
+    from {{ cookiecutter.package }}.deploy import DeployError, Reconciler, settle_canary
+    from {{ cookiecutter.package }}.local_target import Busy
+    from {{ cookiecutter.package }}.manifest import ManifestError
+
+    try:
+        reconciler = Reconciler(paths(), environment)
+        outcome = reconciler.run()
+        _print_outcome(outcome)
+        if reconciler.manifest().traffic.canary:
+            click.echo(settle_canary(reconciler, commit))
+    except (DeployError, ManifestError, Busy, RuntimeError) as error:
+        raise click.ClickException(f"deploy to {environment} stopped: {error}") from None
+
+
+@cli.command()
+@click.argument("environment", type=ENVIRONMENTS)
+@click.option("--image", help="The pushed image, as repository@sha256:digest.")
+@click.option("--commit", is_flag=True, help="Commit the manifest change.")
+def promote(environment: str, image: str | None, commit: bool) -> None:
+    """Point deploy/ENVIRONMENT.yaml at the bento of the last trained model."""
+    from pydantic import ValidationError
+
+    from {{ cookiecutter.package }}.bento import build_bento
+    from {{ cookiecutter.package }}.deploy import commit_manifest
+    from {{ cookiecutter.package }}.manifest import ManifestError
+    from {{ cookiecutter.package }}.promotion import candidate_version, write_promotion
+
+    p = paths()
+    try:
+        manifest = write_promotion(p, environment, candidate_version(p, build_bento(p), image))
+    except (ManifestError, ValidationError) as error:
+        raise click.ClickException(str(error)) from None
+    if manifest is None:
+        click.echo(f"{environment} already serves this version: nothing to promote")
+        return
+    tag = manifest.current.bento_tag
+    click.echo(f"deploy/{environment}.yaml now names {tag} (canary {manifest.traffic.canary}%)")
+    if commit:
+        commit_manifest(p.root, environment, f"Promote {tag} to {environment}")
+
+
+@cli.command()
+@click.argument("environment", type=ENVIRONMENTS)
+def rollback(environment: str) -> None:
+    """Revert the last commit that changed deploy/ENVIRONMENT.yaml (then deploy)."""
+    from {{ cookiecutter.package }}.deploy import DeployError, revert_manifest_change
+
+    try:
+        reverted = revert_manifest_change(paths().root, environment)
+    except DeployError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"reverted {reverted}; run `{PACKAGE} deploy {environment}` (CI does it on push)")
+
+
+@cli.command()
+@click.argument("environment", type=ENVIRONMENTS)
+def stop(environment: str) -> None:
+    """Stop the local router and every version of ENVIRONMENT."""
+    from {{ cookiecutter.package }}.deploy import stop_environment
+
+    stopped = stop_environment(paths(), environment)
+    click.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+cli.add_command(k8s.render_k8s)
+
+from {{ cookiecutter.package }} import github_setup, release  # noqa: E402
+
+cli.add_command(release.pull)
+cli.add_command(release.pr_comment)
+cli.add_command(release.image)
+cli.add_command(release.propose_promotion)
+cli.add_command(release.propose_rollback)
+cli.add_command(release.deploy_plan)
+cli.add_command(release.smoke_deployed)
+cli.add_command(github_setup.github_setup)
 
 
 def main() -> None:

@@ -1,18 +1,24 @@
 """Stage `gate`: build and serve the bento, run every gate, write the report.
 
 The report is JSON (reports/gate.json) and a Markdown table (reports/gate.md,
-what the pull request comment shows). In enforce mode any failure exits 1.
+what the pull request comment shows). In enforce mode any failure exits 1;
+in warn mode the report says FAILED and the stage still succeeds.
 """
 
+import math
 import sys
-from contextlib import nullcontext
+from contextlib import ExitStack
 from typing import Any
 
+import numpy as np
+
 from {{ cookiecutter.package }}.config import Paths, load_params, paths
-from {{ cookiecutter.package }}.gates import GateInputs, GateResult, gates_for
+from {{ cookiecutter.package }}.gates import TIERS, GateInputs, GateResult, gates_for
 from {{ cookiecutter.package }}.io import read_json, write_json
 
 MODES = ("enforce", "warn")
+# The end of a server log kept in a failure message (the whole log is in the evidence).
+LOG_TAIL = 600
 
 
 def build_or_explain(p: Paths) -> tuple[str | None, str]:
@@ -20,35 +26,63 @@ def build_or_explain(p: Paths) -> tuple[str | None, str]:
 
     try:
         return build_bento(p), ""
-    except Exception as error:  # reported by the packaging gate, never swallowed
+    except Exception as error:  # reported as a failed row, never swallowed
         return None, f"bento build failed: {error}"
 
 
-def run_gates(p: Paths, settings: dict[str, Any]) -> dict[str, Any]:
+def serve_or_explain(stack: ExitStack, bento_tag: str | None) -> tuple[str | None, str]:
+    """Serve the bento until `stack` closes; a server that does not start is a failure."""
     from {{ cookiecutter.package }}.serving import served
 
+    if not bento_tag:
+        return None, ""
+    try:
+        return stack.enter_context(served(bento_tag)), ""
+    except Exception as error:  # reported as a failed row: the gates then fail closed
+        return None, f"the bento did not start: {error}"
+
+
+def run_gates(p: Paths, settings: dict[str, Any]) -> dict[str, Any]:
     bento_tag, build_error = build_or_explain(p)
     inputs = GateInputs(p, settings, bento_tag=bento_tag)
-    with served(bento_tag) if bento_tag else nullcontext(None) as url:
-        inputs.server_url = url
+    with ExitStack() as stack:
+        inputs.server_url, serve_error = serve_or_explain(stack, bento_tag)
         results = [gate(inputs) for gate in gates_for(inputs.tier)]
     if build_error:
         results.append(GateResult("bento build", False, build_error))
+    if serve_error:
+        message = serve_error if len(serve_error) <= LOG_TAIL else "…" + serve_error[-LOG_TAIL:]
+        results.append(GateResult("bento serve", False, message, {"error": serve_error}))
     return report(p, settings, bento_tag, results)
+
+
+def json_safe(value: Any) -> Any:
+    """Evidence as strict JSON: NaN and infinity become strings, numpy scalars plain numbers."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
 
 
 def report(p: Paths, settings: dict, bento_tag: str | None, results: list[GateResult]) -> dict:
     lineage = read_json(p.lineage) if p.lineage.exists() else {}
-    return {
-        "passed": all(r.passed for r in results),
-        "mode": settings["mode"],
-        "risk_tier": settings["risk_tier"],
-        "bento_tag": bento_tag,
-        "model_tag": lineage.get("model", {}).get("tag"),
-        "model_digest": lineage.get("model", {}).get("digest"),
-        "lineage_id": lineage.get("lineage_id"),
-        "gates": [r.as_dict() for r in results],
-    }
+    return json_safe(
+        {
+            "passed": bool(results) and all(r.passed for r in results),
+            "mode": settings["mode"],
+            "risk_tier": settings["risk_tier"],
+            "bento_tag": bento_tag,
+            "model_tag": lineage.get("model", {}).get("tag"),
+            "model_digest": lineage.get("model", {}).get("digest"),
+            "lineage_id": lineage.get("lineage_id"),
+            "gates": [r.as_dict() for r in results],
+        }
+    )
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -66,6 +100,9 @@ def markdown(result: dict[str, Any]) -> str:
         mark = "pass" if gate["passed"] else "**FAIL**"
         message = gate["message"].replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {gate['name']} | {mark} | {message} |")
+    if not result["passed"] and result["mode"] == "warn":
+        lines += ["", "Warn mode: this failure does not block. Set `gate.mode: enforce` to block."]
+    lines += ["", "Numbers and thresholds: `reports/gate.json`. Each gate: `docs/gates.md`."]
     return "\n".join(lines) + "\n"
 
 
@@ -76,6 +113,11 @@ def settings_or_exit() -> dict[str, Any]:
         sys.exit(f"ERROR: params.yaml gate section lacks {sorted(missing)}; restore it from git")
     if settings["mode"] not in MODES:
         sys.exit(f"ERROR: gate.mode must be one of {MODES}, got {settings['mode']!r}")
+    tier = settings["risk_tier"]
+    if tier not in TIERS:
+        sys.exit(f"ERROR: gate.risk_tier must be one of {TIERS}, got {tier!r}")
+    if not isinstance(settings["thresholds"], dict) or tier not in settings["thresholds"]:
+        sys.exit(f"ERROR: params.yaml gate.thresholds has no {tier!r} section; restore it from git")
     return settings
 
 

@@ -20,7 +20,8 @@ class ManifestError(ValueError):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN or infinite metrics would make every comparison with them false: refuse them.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Version(Strict):
@@ -42,7 +43,8 @@ class Traffic(Strict):
     @model_validator(mode="after")
     def adds_up(self) -> "Traffic":
         if self.stable + self.canary != 100:
-            raise ValueError(f"traffic stable + canary must be 100, got {self.stable + self.canary}")
+            total = self.stable + self.canary
+            raise ValueError(f"traffic stable + canary must be 100, got {total}")
         return self
 
 
@@ -81,9 +83,20 @@ def parse_manifest(text: str, source: str) -> Manifest:
 
 
 def load_manifest(path: Path) -> Manifest:
+    """The manifest in `path`; its file name, if an environment's, must match its contents."""
     if not path.exists():
         raise ManifestError(f"{path} does not exist")
-    return parse_manifest(path.read_text(), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ManifestError(f"{path} cannot be read: {error}") from None
+    manifest = parse_manifest(text, str(path))
+    if path.stem in ENVIRONMENTS and manifest.environment != path.stem:
+        raise ManifestError(
+            f"{path} is not a valid manifest: environment: {manifest.environment!r} "
+            f"in the {path.stem} manifest"
+        )
+    return manifest
 
 
 def load_optional_manifest(path: Path) -> Manifest | None:

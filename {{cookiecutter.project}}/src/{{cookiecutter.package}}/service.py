@@ -3,8 +3,10 @@
 Requests are validated by a pydantic model built from the data contract
 (contract.yaml), so wrong types, missing or extra fields, NaN/inf, empty or
 oversized batches and malformed JSON are answered with 400 and a reason before
-they reach the model. Features come from the same `build_features` training
-used. Every prediction is logged for the drift monitor.
+they reach the model; a body that is not JSON is answered 415, one too large
+to be a batch 413 (see `RequestGuard`). Features come from the same
+`build_features` training used. Every prediction is logged for the drift
+monitor. docs/service.md describes the API, its errors and the logs.
 """
 
 import json
@@ -17,6 +19,9 @@ import joblib
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from {{ cookiecutter.package }}.contract import load_contract, record_model
 from {{ cookiecutter.package }}.features import build_features, feature_names
@@ -24,6 +29,9 @@ from {{ cookiecutter.package }}.registry import MODEL_FILE
 
 SERVICE_NAME = "{{ cookiecutter.project }}"
 MAX_BATCH = 1000
+# A full batch as JSON is ~1.5 MB; anything past this bound is not a batch.
+MAX_BODY_BYTES = 8 * 1024 * MAX_BATCH
+JSON_ONLY_PATHS = frozenset({"/predict"})
 # Inside a bento the lineage travels next to the package (see bento.py);
 # in the repository it is the pipeline's output.
 BUNDLED_LINEAGE = Path(__file__).resolve().parent.parent / "lineage.json"
@@ -66,6 +74,69 @@ def monitoring_options() -> dict[str, Any]:
     return {"enabled": True, "type": "default", "options": {"log_path": log_dir}}
 
 
+def media_type_problem(content_type: str | None) -> str | None:
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type == "application/json":
+        return None
+    return f"Content-Type must be application/json, not {content_type or 'missing'!r}"
+
+
+async def read_capped(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None as soon as it grows past `limit` bytes."""
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+class RequestGuard:
+    """Refuse bodies the JSON API cannot read, before BentoML parses them.
+
+    BentoML also parses form and multipart bodies (a malformed multipart body
+    makes it answer 500) and reads any body whole. Here a media type other
+    than application/json gets 415 and a body over `max_bytes` gets 413, each
+    with a JSON `error` naming the problem, like the 400s of the validation.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        guarded = scope["type"] == "http" and scope["method"] == "POST"
+        if not guarded or scope["path"] not in JSON_ONLY_PATHS:
+            return await self.app(scope, receive, send)
+        problem = media_type_problem(Headers(scope=scope).get("content-type"))
+        if problem:
+            return await JSONResponse({"error": problem}, 415)(scope, receive, send)
+        body = await read_capped(receive, self.max_bytes)
+        if body is None:
+            problem = f"request body over {self.max_bytes} bytes; send at most {MAX_BATCH} records"
+            return await JSONResponse({"error": problem}, 413)(scope, receive, send)
+        await self.app(scope, replay(body, receive), send)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def once() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return once
+
+
 @bentoml.service(name=SERVICE_NAME, monitoring=monitoring_options(), traffic={"timeout": 30})
 class Classifier:
     model_ref = bentoml.models.BentoModel(LINEAGE["model"]["tag"])
@@ -75,7 +146,7 @@ class Classifier:
         self.threshold = float(LINEAGE["params"]["evaluate"]["threshold"])
         self.columns = load_contract().feature_names
 
-    @bentoml.api(input_spec=PredictRequest, batchable=True, max_batch_size=256, max_latency_ms=20)
+    @bentoml.api(input_spec=PredictRequest, batchable=True, max_batch_size=MAX_BATCH, max_latency_ms=1000)
     def predict(self, records: list[Record]) -> list[Prediction]:  # type: ignore[valid-type]
         raw = pd.DataFrame([r.model_dump() for r in records], columns=self.columns)
         probability = self.model.predict_proba(build_features(raw)[feature_names()])[:, 1]
@@ -94,3 +165,6 @@ class Classifier:
                 monitor.log_batch(raw[column].tolist(), column, "feature", "numerical")
             monitor.log_batch(probability.tolist(), "probability", "prediction", "numerical")
             monitor.log_batch(labels.tolist(), "label", "prediction", "categorical")
+
+
+Classifier.add_asgi_middleware(RequestGuard)

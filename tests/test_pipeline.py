@@ -1,0 +1,395 @@
+"""The generated project's pipeline, lineage and setup, driven like a user would.
+
+Every test bakes the template and runs the generated project's own Makefile,
+DVC and CLI, then asserts on what they print and write: DVC's stage lines,
+dvc.lock, the .dvc pin, models/lineage.json and the BentoML model store.
+"""
+
+import hashlib
+import itertools
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import CACHE, DEFAULTS, Project, bake, lock_key, run
+
+RAW = "data/raw/breast_cancer.csv"
+TRAIN = "data/features/train.csv"
+EVAL = "data/features/eval.csv"
+# The stage whose deps record each data file in dvc.lock (the first that reads it).
+DATA_STAGES = {RAW: "validate", TRAIN: "train", EVAL: "evaluate"}
+
+RUNNING = re.compile(r"^Running stage '([^']+)'", re.MULTILINE)
+SKIPPED = re.compile(r"^Stage '([^']+)' didn't change, skipping", re.MULTILINE)
+
+
+# --- reading what DVC and the project say -------------------------------------------
+
+
+def output(result: subprocess.CompletedProcess) -> str:
+    return result.stdout + result.stderr
+
+
+def ran(result: subprocess.CompletedProcess) -> list[str]:
+    """Stages DVC ran, in order, from its "Running stage '<name>'" lines."""
+    return RUNNING.findall(output(result))
+
+
+def skipped(result: subprocess.CompletedProcess) -> set[str]:
+    return set(SKIPPED.findall(output(result)))
+
+
+def pipeline(project: Project) -> dict[str, Any]:
+    return yaml.safe_load((project.path / "dvc.yaml").read_text())["stages"]
+
+
+def outputs_of(stage: dict[str, Any]) -> list[str]:
+    entries = stage.get("outs", []) + stage.get("metrics", []) + stage.get("plots", [])
+    return [entry if isinstance(entry, str) else next(iter(entry)) for entry in entries]
+
+
+def overlaps(deps: list[str], outs: list[str]) -> bool:
+    """A dep reads an output if the paths are equal or one holds the other."""
+    return any(
+        dep == out or dep.startswith(out.rstrip("/") + "/") or out.startswith(dep.rstrip("/") + "/")
+        for dep in deps
+        for out in outs
+    )
+
+
+def downstream(project: Project, start: str) -> list[str]:
+    """`start` and every stage that reads its outputs, directly or not, in dvc.yaml order.
+
+    Computed from dvc.yaml rather than hard-coded, so a stage added after
+    `evaluate` (the gates) is expected to rerun too, and nothing upstream is.
+    """
+    stages = pipeline(project)
+    affected, produced = [start], outputs_of(stages[start])
+    for name, stage in stages.items():  # dvc.yaml lists stages in pipeline order
+        if name not in affected and overlaps(stage.get("deps", []), produced):
+            affected.append(name)
+            produced += outputs_of(stage)
+    return affected
+
+
+def dvc_lock(project: Project) -> dict[str, Any]:
+    return yaml.safe_load((project.path / "dvc.lock").read_text())
+
+
+def locked_md5(project: Project, stage: str, path: str) -> str:
+    """The md5 dvc.lock records for `path` as a dependency of `stage`."""
+    deps = dvc_lock(project)["stages"][stage]["deps"]
+    matches = [dep["md5"] for dep in deps if dep["path"] == path]
+    assert matches, f"dvc.lock has no dep {path} in stage {stage}"
+    return matches[0]
+
+
+def pinned_md5(project: Project) -> str:
+    pin = yaml.safe_load((project.path / f"{RAW}.dvc").read_text())
+    return pin["outs"][0]["md5"]
+
+
+def lineage(project: Project) -> dict[str, Any]:
+    return project.read_json("models/lineage.json")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def set_train_param(project: Project, old: str, new: str) -> None:
+    """Edit one value in params.yaml as text, so every other line stays byte-identical."""
+    params = project.path / "params.yaml"
+    text = params.read_text()
+    assert text.count(old) == 1, f"expected exactly one {old!r} in params.yaml"
+    params.write_text(text.replace(old, new))
+
+
+# --- one project's life, shared by the tests that read it --------------------------------
+
+
+def repository_state(project: Project) -> dict[str, Any]:
+    raw = project.path / RAW
+    return {
+        "head": project.git("rev-parse", "HEAD").stdout.strip(),
+        "commits": project.git("rev-list", "--count", "HEAD").stdout.strip(),
+        "status": project.git("status", "--porcelain").stdout,
+        "pin": (project.path / f"{RAW}.dvc").read_bytes(),
+        "dvc_config": (project.path / ".dvc" / "config").read_bytes(),
+        # The sample is written only when missing: an unchanged mtime proves it was kept.
+        "raw_mtime": raw.stat().st_mtime_ns,
+    }
+
+
+@dataclass
+class Clone:
+    project: Project
+    setup: subprocess.CompletedProcess
+    repro: subprocess.CompletedProcess
+
+
+def clone_and_reproduce(origin: Project, destination: Path) -> Clone:
+    """Commit what the pipeline wrote, push the data, then reproduce in a fresh clone."""
+    origin.git("add", "--all")
+    origin.git("commit", "--quiet", "-m", "Train the first model")
+    origin.dvc("push")
+    run(["git", "clone", "--quiet", str(origin.path), str(destination)], destination.parent)
+    clone = Project(destination, origin.venv, origin.remote)
+    setup = clone.make("setup")
+    clone.dvc("pull")
+    return Clone(clone, setup, clone.dvc("repro"))
+
+
+@dataclass
+class Story:
+    project: Project
+    state_after_setup: dict[str, Any]
+    setup_again: subprocess.CompletedProcess
+    state_after_setup_again: dict[str, Any]
+    first: subprocess.CompletedProcess
+    first_lineage: dict[str, Any]
+    second: subprocess.CompletedProcess
+    status: dict[str, Any]
+    clone: Clone
+    after_param_change: subprocess.CompletedProcess
+    changed_lineage: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory, project_venv: Path) -> Story:
+    """Bake; set up twice; `dvc repro` twice; `dvc status`; push and reproduce in a
+    clone; then change train.C and repro again. One project, so the slow steps run once.
+    """
+    root = tmp_path_factory.mktemp("pipeline")
+    project = Project(bake(root / "bake"), project_venv, root / "remote")
+    project.make("setup")
+    state_after_setup = repository_state(project)
+    setup_again = project.make("setup")
+    state_after_setup_again = repository_state(project)
+    first = project.dvc("repro")
+    first_lineage = lineage(project)
+    second = project.dvc("repro")
+    status = json.loads(project.dvc("status", "--json").stdout)
+    clone = clone_and_reproduce(project, root / "clone")
+    set_train_param(project, "  C: 1.0\n", "  C: 0.5\n")
+    after = project.dvc("repro")
+    return Story(
+        project,
+        state_after_setup,
+        setup_again,
+        state_after_setup_again,
+        first,
+        first_lineage,
+        second,
+        status,
+        clone,
+        after,
+        lineage(project),
+    )
+
+
+def test_setup_twice_changes_nothing(story: Story) -> None:
+    """Second `make setup`: no new commit, clean git status, the same pin and DVC config."""
+    assert story.state_after_setup_again == story.state_after_setup
+    assert story.state_after_setup_again["status"] == ""
+    assert "made the first commit" not in output(story.setup_again)
+
+
+def test_first_repro_runs_every_stage_in_order(story: Story) -> None:
+    assert ran(story.first) == list(pipeline(story.project))
+    assert {"validate", "featurize", "train", "evaluate"} <= set(ran(story.first))
+
+
+def test_first_repro_trains_on_the_pinned_data(story: Story) -> None:
+    pin = pinned_md5(story.project)
+    assert locked_md5(story.project, "validate", RAW) == pin
+    assert locked_md5(story.project, "featurize", RAW) == pin
+    assert story.first_lineage["data"][RAW] == pin
+
+
+def test_second_repro_runs_no_stage(story: Story) -> None:
+    assert "Running stage" not in output(story.second)
+    assert skipped(story.second) == set(pipeline(story.project))
+
+
+def test_status_is_clean_after_repro(story: Story) -> None:
+    assert story.status == {}
+
+
+def test_param_change_reruns_train_and_what_follows_only(story: Story) -> None:
+    expected = downstream(story.project, "train")
+    assert expected[:2] == ["train", "evaluate"]  # the dvc.yaml shape this test relies on
+    assert ran(story.after_param_change) == expected
+    assert {"validate", "featurize"} <= skipped(story.after_param_change)
+
+
+def test_param_change_gives_a_new_model_with_its_params(story: Story) -> None:
+    before, after = story.first_lineage, story.changed_lineage
+    assert after["params"]["train"]["C"] == 0.5
+    assert before["params"]["train"]["C"] == 1.0
+    assert after["model"]["digest"] != before["model"]["digest"]
+    assert after["model"]["tag"] != before["model"]["tag"]
+    assert after["data"] == before["data"]  # same pinned data, same split
+
+
+def test_fresh_clone_pulls_the_pinned_data(story: Story) -> None:
+    assert "pulled the pinned data" in output(story.clone.setup)
+    assert "wrote the bundled sample data" not in output(story.clone.setup)
+
+
+def test_fresh_clone_restores_the_model_without_training(story: Story) -> None:
+    clone = story.clone.project
+    assert ran(story.clone.repro) == [], "the clone retrained instead of using the pulled outputs"
+    assert skipped(story.clone.repro) == set(pipeline(clone))
+    digest = story.first_lineage["model"]["digest"]
+    assert lineage(clone)["model"]["digest"] == digest
+    assert "sha256:" + sha256(clone.path / "models" / "model.joblib") == digest
+
+
+# --- lineage of the shared trained project (read only) --------------------------------
+
+
+def test_lineage_data_hashes_equal_dvc_lock(trained_project: Project) -> None:
+    data = lineage(trained_project)["data"]
+    assert set(data) == set(DATA_STAGES)
+    for path, stage in DATA_STAGES.items():
+        assert data[path] == locked_md5(trained_project, stage, path), path
+
+
+def test_lineage_raw_data_hash_equals_the_pin(trained_project: Project) -> None:
+    assert lineage(trained_project)["data"][RAW] == pinned_md5(trained_project)
+
+
+def test_lineage_is_the_same_from_file_cli_and_model_store(trained_project: Project) -> None:
+    from_file = lineage(trained_project)
+    from_cli = json.loads(trained_project.cli("lineage", "--json").stdout)
+    tag = from_file["model"]["tag"]
+    from_store = json.loads(trained_project.cli("lineage", tag, "--json").stdout)
+    assert from_cli == from_file
+    assert from_store == from_file
+
+
+def test_model_store_holds_the_bytes_the_lineage_names(trained_project: Project) -> None:
+    record = lineage(trained_project)
+    name, version = record["model"]["tag"].split(":")
+    stored = trained_project.path / ".bentoml" / "models" / name / version / "model.joblib"
+    trained = trained_project.path / record["model"]["file"]
+    assert record["model"]["digest"] == "sha256:" + sha256(stored)
+    assert record["model"]["digest"] == "sha256:" + sha256(trained)
+    assert version == record["model"]["digest"].removeprefix("sha256:")[:16]
+
+
+def test_lineage_names_the_commit_and_the_lock(trained_project: Project) -> None:
+    record = lineage(trained_project)
+    head = trained_project.git("rev-parse", "HEAD").stdout.strip()
+    assert record["code"]["commit"] == head
+    lock_hash = sha256(trained_project.path / "requirements.lock")
+    assert record["dependencies"]["lock_hash"] == f"sha256:{lock_hash}"
+
+
+def test_lineage_table_prints_the_model_tag(trained_project: Project) -> None:
+    table = trained_project.cli("lineage").stdout
+    tag = lineage(trained_project)["model"]["tag"]
+    assert tag in table
+    assert "data.data/raw/breast_cancer.csv" in table
+
+
+def test_a_missing_model_tag_is_an_error_not_a_record(trained_project: Project) -> None:
+    missing = f"{trained_project.package}:0000000000000000"
+    result = trained_project.cli("lineage", missing, "--json", check=False)
+    assert result.returncode != 0
+    assert "not in the model store" in output(result)
+
+
+# --- reproducibility ------------------------------------------------------------------
+
+
+def test_two_bakes_train_the_same_model(trained_project: Project, story: Story) -> None:
+    """Separate directories and separate remotes, the same pinned data: the same bytes."""
+    assert trained_project.path != story.project.path
+    assert trained_project.remote != story.project.remote
+    one, other = lineage(trained_project), story.first_lineage
+    assert one["data"] == other["data"]
+    assert one["model"]["digest"] == other["model"]["digest"]
+    assert one["model"]["tag"] == other["model"]["tag"]
+
+
+# --- the generated project's own checks, per variant ------------------------------------
+
+CHOICES = {
+    key: value
+    for key, value in DEFAULTS.items()
+    if isinstance(value, list) and not key.startswith("_")
+}
+DEFAULT_VARIANT = {key: options[0] for key, options in CHOICES.items()}
+
+
+def variant_id(answers: dict[str, str]) -> str:
+    return "-".join(f"{key}={value}" for key, value in answers.items())
+
+
+def variants() -> list:
+    """Every combination of cookiecutter.json's choices; all but the default are exhaustive."""
+    params = []
+    for combination in itertools.product(*CHOICES.values()):
+        answers = dict(zip(CHOICES, combination, strict=True))
+        marks = [] if answers == DEFAULT_VARIANT else [pytest.mark.exhaustive]
+        params.append(pytest.param(answers, id=variant_id(answers), marks=marks))
+    return params
+
+
+def python_version_of(venv: Path) -> str:
+    code = "import sys; print('%d.%d' % sys.version_info[:2])"
+    return run([str(venv / "bin" / "python"), "-c", code], venv).stdout.strip()
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter for `version` that really runs.
+
+    A pyenv shim exists for every installed version but fails unless that
+    version is selected, so the pyenv versions folder is tried as well.
+    """
+    candidates = [shutil.which(f"python{version}")]
+    candidates += sorted(map(str, Path.home().glob(f".pyenv/versions/{version}.*/bin/python3")))
+    for candidate in filter(None, candidates):
+        if run([candidate, "--version"], Path.home(), check=False).returncode == 0:
+            return candidate
+    return None
+
+
+def venv_for(project: Project, version: str) -> Path:
+    """The shared venv if it has this Python; else one for this version, cached the same way."""
+    if python_version_of(project.venv) == version:
+        return project.venv
+    venv = CACHE / f"project-venv-{lock_key()}-py{version}"
+    if not (venv / ".installed").exists():
+        python = find_python(version)
+        if python is None:
+            pytest.skip(f"no Python {version} interpreter on this machine")
+        shutil.rmtree(venv, ignore_errors=True)
+        run(["make", "install", f"VENV={venv}", f"PYTHON={python}"], project.path, project.env)
+    return venv
+
+
+@pytest.mark.parametrize("answers", variants())
+def test_generated_project_lint_and_tests_pass(new_project, answers: dict[str, str]) -> None:
+    project = new_project(setup=False, **answers)
+    project.venv = venv_for(project, answers["python_version"])
+    if answers["dvc_remote"] == "local":
+        project.make("setup")
+    else:
+        # Setup would need an S3 server (test_s3_remote.py covers that); pre-commit
+        # only needs the files tracked by git.
+        project.git("init", "--quiet", "--initial-branch=main")
+        project.git("add", "--all")
+    lint = project.make("lint")
+    assert "Passed" in lint.stdout and "Failed" not in lint.stdout
+    tests = project.make("test")
+    assert re.search(r"\b\d+ passed\b", tests.stdout), tests.stdout[-2000:]
+    assert not re.search(r"\b\d+ (failed|errors?)\b", tests.stdout)

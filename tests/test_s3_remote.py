@@ -1,0 +1,233 @@
+"""The `s3` DVC remote, against an S3-compatible server on 127.0.0.1.
+
+The server is moto in server mode, from its own venv (`make test` installs it):
+this module starts it on a free port, waits until it answers, and stops it in
+the fixture's teardown. Nothing leaves the loopback interface: the AWS
+variables point every client at it and keep it away from the machine's own
+AWS configuration.
+"""
+
+import json
+import re
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import TEMPLATE, Project, bake, run
+
+pytestmark = pytest.mark.slow
+
+MOTO_SERVER = TEMPLATE / ".cache" / "moto-venv" / "bin" / "moto_server"
+BUCKET = "dvc-store"
+PREFIX = "sample-classifier"
+RAW = "data/raw/breast_cancer.csv"
+S3_NS = {"s3": "http://s3.amazonaws.com/doc/2006-03-01/"}
+# urllib must not route 127.0.0.1 through a proxy the machine may have configured.
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+# --- the server -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_answering(url: str, server: subprocess.Popen, log: Path, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"moto_server exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            with DIRECT.open(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    pytest.fail(f"moto_server did not answer on {url} within {timeout}s:\n{log.read_text()}")
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An S3-compatible server on 127.0.0.1 holding an empty bucket; stopped afterwards."""
+    if not MOTO_SERVER.exists():
+        pytest.fail(f"{MOTO_SERVER} is missing: run `make .cache/moto-venv/.installed`")
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("moto") / "moto_server.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_answering(f"{endpoint}/", server, log)
+        # moto does not check signatures: an unsigned PUT creates the bucket.
+        create_bucket = urllib.request.Request(f"{endpoint}/{BUCKET}", data=b"", method="PUT")
+        DIRECT.open(create_bucket, timeout=10)
+        yield endpoint
+    finally:
+        stop(server)
+
+
+def bucket_keys(endpoint: str) -> list[str]:
+    """Every object key under the project's prefix (ListObjectsV2, one page is plenty)."""
+    url = f"{endpoint}/{BUCKET}?list-type=2&max-keys=1000&prefix={PREFIX}/"
+    with DIRECT.open(url, timeout=10) as response:
+        listing = ET.fromstring(response.read())
+    assert listing.findtext("s3:IsTruncated", namespaces=S3_NS) == "false"
+    return [key.text for key in listing.iterfind("s3:Contents/s3:Key", S3_NS)]
+
+
+def holds(keys: list[str], md5: str) -> bool:
+    """DVC 3 stores an object at <prefix>/files/md5/<first 2 hex>/<the other 30>."""
+    return f"{PREFIX}/files/md5/{md5[:2]}/{md5[2:]}" in keys
+
+
+# --- projects that talk to it ---------------------------------------------------------
+
+
+class S3Project(Project):
+    """A baked project whose DVC and boto clients reach only the test server."""
+
+    def __init__(self, path: Path, venv: Path, remote: Path, endpoint: str) -> None:
+        super().__init__(path, venv, remote)
+        self.endpoint = endpoint
+
+    @property
+    def env(self) -> dict[str, str]:
+        nowhere = str(self.remote / "no-aws-config")
+        return {
+            **super().env,
+            "DVC_S3_ENDPOINT_URL": self.endpoint,  # bootstrap.py writes it to config.local
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            # Never the machine's own profiles, and never the instance metadata service.
+            "AWS_CONFIG_FILE": nowhere,
+            "AWS_SHARED_CREDENTIALS_FILE": nowhere,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }
+
+
+def output(result: subprocess.CompletedProcess) -> str:
+    return result.stdout + result.stderr
+
+
+def lineage(project: Project) -> dict[str, Any]:
+    return project.read_json("models/lineage.json")
+
+
+def locked_out_md5(project: Project, stage: str, path: str) -> str:
+    outs = yaml.safe_load((project.path / "dvc.lock").read_text())["stages"][stage]["outs"]
+    return next(out["md5"] for out in outs if out["path"] == path)
+
+
+def pinned_md5(project: Project) -> str:
+    return yaml.safe_load((project.path / f"{RAW}.dvc").read_text())["outs"][0]["md5"]
+
+
+@dataclass
+class S3Story:
+    endpoint: str
+    origin: S3Project
+    setup: subprocess.CompletedProcess
+    keys_after_setup: list[str]
+    keys_after_push: list[str]
+    clone: S3Project
+    clone_setup: subprocess.CompletedProcess
+    clone_repro: subprocess.CompletedProcess
+
+
+@pytest.fixture(scope="module")
+def story(
+    tmp_path_factory: pytest.TempPathFactory, project_venv: Path, s3_endpoint: str
+) -> S3Story:
+    """Bake with the s3 remote, set up, train, push; then clone, set up, pull, reproduce."""
+    root = tmp_path_factory.mktemp("s3")
+    answers = {"dvc_remote": "s3", "s3_remote_url": f"s3://{BUCKET}/{PREFIX}"}
+    origin = S3Project(bake(root / "bake", **answers), project_venv, root / "unused", s3_endpoint)
+    setup = origin.make("setup")
+    keys_after_setup = bucket_keys(s3_endpoint)
+    origin.make("repro")
+    origin.git("add", "--all")
+    origin.git("commit", "--quiet", "-m", "Train the first model")
+    origin.dvc("push")
+    keys_after_push = bucket_keys(s3_endpoint)
+
+    run(["git", "clone", "--quiet", str(origin.path), str(root / "clone")], root)
+    clone = S3Project(root / "clone", project_venv, root / "unused", s3_endpoint)
+    clone_setup = clone.make("setup")
+    clone.dvc("pull")
+    clone_repro = clone.dvc("repro")
+    return S3Story(
+        s3_endpoint,
+        origin,
+        setup,
+        keys_after_setup,
+        keys_after_push,
+        clone,
+        clone_setup,
+        clone_repro,
+    )
+
+
+def test_setup_pushes_the_pinned_sample_to_the_bucket(story: S3Story) -> None:
+    assert "wrote the bundled sample data" in output(story.setup)
+    assert holds(story.keys_after_setup, pinned_md5(story.origin))
+
+
+def test_remote_is_committed_and_endpoint_stays_local(story: S3Story) -> None:
+    config = (story.origin.path / ".dvc" / "config").read_text()
+    assert f"url = s3://{BUCKET}/{PREFIX}" in config
+    assert story.endpoint not in config  # machine-local: never committed
+    for project in (story.origin, story.clone):
+        local = (project.path / ".dvc" / "config.local").read_text()
+        assert f"endpointurl = {story.endpoint}" in local
+
+
+def test_push_stores_the_model_and_features_in_the_bucket(story: S3Story) -> None:
+    model = locked_out_md5(story.origin, "train", "models/model.joblib")
+    features = locked_out_md5(story.origin, "featurize", "data/features")
+    assert holds(story.keys_after_push, model)
+    assert holds(story.keys_after_push, features)  # the directory's manifest (.dir)
+    assert len(story.keys_after_push) > len(story.keys_after_setup)
+
+
+def test_clone_setup_pulls_the_pinned_data_from_s3(story: S3Story) -> None:
+    assert "pulled the pinned data" in output(story.clone_setup)
+    assert "wrote the bundled sample data" not in output(story.clone_setup)
+    pulled = story.clone.path / RAW
+    assert pulled.is_file()
+    assert pinned_md5(story.clone) == pinned_md5(story.origin)
+
+
+def test_clone_reproduces_the_same_model_without_training(story: S3Story) -> None:
+    assert not re.search(r"^Running stage", output(story.clone_repro), re.MULTILINE)
+    digest = lineage(story.origin)["model"]["digest"]
+    assert lineage(story.clone)["model"]["digest"] == digest
+    tag = lineage(story.origin)["model"]["tag"]
+    shown = json.loads(story.clone.cli("lineage", "--json").stdout)
+    assert shown["model"]["tag"] == tag

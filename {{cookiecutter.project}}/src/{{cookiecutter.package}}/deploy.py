@@ -1,0 +1,262 @@
+"""`deploy <env>`: reconcile an environment to its manifest, or change nothing.
+
+Order matters for a fast, safe switch:
+1. validate the manifest and take the environment's lock;
+2. verify the new current version: the bento exists, it packs the manifest's
+   model, that model's lineage id is the manifest's, its bytes match the
+   lineage digest;
+3. make sure it runs (already warm after a rollback) and answers a smoke
+   request and reports the expected lineage;
+4. only then move traffic (an atomic rewrite of the routes);
+5. warm the previous version, retire any other.
+If a check fails before step 4, nothing has changed: the version serving now
+keeps serving. Running it twice changes nothing the second time.
+"""
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from {{ cookiecutter.package }}.config import Paths, load_params
+from {{ cookiecutter.package }}.local_target import LocalTarget
+from {{ cookiecutter.package }}.manifest import Manifest, Version, load_manifest, manifest_path
+
+
+class DeployError(RuntimeError):
+    """The deploy stopped before moving traffic: nothing changed."""
+
+
+@dataclass
+class Outcome:
+    environment: str
+    changed: bool
+    serving: str
+    warm: str | None
+    switch_seconds: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def settings(p: Paths, environment: str) -> dict[str, Any]:
+    section = load_params(p.params).get("deploy", {})
+    port = os.environ.get("DEPLOY_PORT") or section["local"]["ports"][environment]
+    canary = dict(section.get("canary", {}))
+    if os.environ.get("CANARY_WINDOW_SECONDS"):
+        canary["window_seconds"] = float(os.environ["CANARY_WINDOW_SECONDS"])
+    return {"router_port": int(port), "canary": canary}
+
+
+def verify(version: Version) -> None:
+    """The bento and model are the ones the manifest names, byte for byte."""
+    import bentoml
+
+    from {{ cookiecutter.package }}.bento import bento_model_digest
+    from {{ cookiecutter.package }}.registry import stored_lineage
+
+    try:
+        bentoml.bentos.get(version.bento_tag)
+    except bentoml.exceptions.NotFound:
+        raise DeployError(
+            f"bento {version.bento_tag} is not in this machine's bento store; "
+            "build it (`make bento`) from the commit that produced it, or import it"
+        ) from None
+    try:
+        lineage = stored_lineage(version.model_tag)
+        packed = bento_model_digest(version.bento_tag, version.model_tag)
+    except (LookupError, ValueError, FileNotFoundError) as error:
+        raise DeployError(str(error)) from None
+    if lineage["lineage_id"] != version.lineage_id:
+        raise DeployError(
+            f"model {version.model_tag} has lineage {lineage['lineage_id']}, "
+            f"the manifest says {version.lineage_id}"
+        )
+    if packed != lineage["model"]["digest"]:
+        raise DeployError(
+            f"the model in {version.bento_tag} has digest {packed}, "
+            f"its lineage says {lineage['model']['digest']}"
+        )
+
+
+def smoke(url: str, version: Version) -> None:
+    from {{ cookiecutter.package }}.gates import smoke_request
+
+    try:
+        outcome = smoke_request(url)
+        # BentoML APIs are POST endpoints, the lineage one included.
+        served = httpx.post(f"{url}/lineage", json={}, timeout=10).json().get("lineage_id")
+    except (httpx.HTTPError, ValueError) as error:
+        raise DeployError(f"smoke request to {version.bento_tag} failed: {error!r}") from None
+    if outcome != "ok":
+        raise DeployError(f"smoke request to {version.bento_tag} failed: {outcome}")
+    if served != version.lineage_id:
+        raise DeployError(f"{version.bento_tag} serves lineage {served}, not {version.lineage_id}")
+
+
+def routes_for(manifest: Manifest, urls: dict[str, str]) -> dict[str, Any]:
+    current = {"tag": manifest.current.bento_tag, "url": urls[manifest.current.bento_tag]}
+    if manifest.traffic.canary and manifest.previous:
+        stable = {"tag": manifest.previous.bento_tag, "url": urls[manifest.previous.bento_tag]}
+        return {"stable": stable, "canary": current, "canary_share": manifest.traffic.canary}
+    return {"stable": current, "canary": None, "canary_share": 0}
+
+
+def confirm_switch(target: LocalTarget, tag: str, deadline_s: float = 10) -> float:
+    """Seconds from now until the router answers from `tag`."""
+    began = time.monotonic()
+    while time.monotonic() - began < deadline_s:
+        try:
+            response = httpx.get(f"{target.router_url}/readyz", timeout=2)
+            if response.headers.get("x-bento-tag") == tag:
+                return time.monotonic() - began
+        except httpx.TransportError:
+            pass
+        time.sleep(0.01)
+    raise RuntimeError(f"the router did not answer from {tag} within {deadline_s}s")
+
+
+class Reconciler:
+    def __init__(self, p: Paths, environment: str) -> None:
+        self.p = p
+        self.environment = environment
+        self.settings = settings(p, environment)
+        self.target = LocalTarget(p, environment, self.settings["router_port"])
+
+    def manifest(self) -> Manifest:
+        return load_manifest(manifest_path(self.p.deploy_dir, self.environment))
+
+    def run(self) -> Outcome:
+        manifest = self.manifest()  # a manifest that does not validate stops here
+        with self.target.lock():
+            return self._reconcile(manifest)
+
+    def _reconcile(self, manifest: Manifest) -> Outcome:
+        state = self.target.load_state()
+        versions = state["versions"]
+        verify(manifest.current)
+        started = self._ensure_running(manifest.current, versions)
+        try:
+            smoke(self.target.url(versions[manifest.current.bento_tag]), manifest.current)
+        except Exception:
+            if started:
+                self._retire(manifest.current.bento_tag, versions)
+                self.target.save_state(state)
+            raise
+        if manifest.traffic.canary and manifest.previous:
+            verify(manifest.previous)
+            self._ensure_running(manifest.previous, versions)
+        routes = routes_for(manifest, {t: self.target.url(e) for t, e in versions.items()})
+        unchanged = routes == self.target.load_routes() and self.target.router_running(state)
+        switch = None if unchanged else self._switch(routes, state)
+        notes = self._warm_previous(manifest, versions)
+        self._retire_others(manifest, versions)
+        self.target.save_state(state)
+        previous = manifest.previous.bento_tag if manifest.previous else None
+        changed = not unchanged or started
+        return Outcome(self.environment, changed, routes["stable"]["tag"], previous, switch, notes)
+
+    def _ensure_running(self, version: Version, versions: dict[str, Any]) -> bool:
+        if self.target.version_running(versions.get(version.bento_tag)):
+            return False
+        versions[version.bento_tag] = self.target.start_version(version.bento_tag)
+        return True
+
+    def _switch(self, routes: dict[str, Any], state: dict[str, Any]) -> float:
+        self.target.write_routes(routes)
+        if not self.target.router_running(state):
+            state["router"] = self.target.start_router()
+        return confirm_switch(self.target, routes["stable"]["tag"])
+
+    def _warm_previous(self, manifest: Manifest, versions: dict[str, Any]) -> list[str]:
+        """Keep the previous version running; a failure here never blocks a deploy."""
+        if manifest.previous is None:
+            return ["no previous version in the manifest: nothing kept warm"]
+        try:
+            verify(manifest.previous)
+            self._ensure_running(manifest.previous, versions)
+        except (DeployError, RuntimeError) as error:
+            return [f"previous version {manifest.previous.bento_tag} not kept warm: {error}"]
+        return []
+
+    def _retire_others(self, manifest: Manifest, versions: dict[str, Any]) -> None:
+        wanted = {manifest.current.bento_tag}
+        if manifest.previous:
+            wanted.add(manifest.previous.bento_tag)
+        for tag in [t for t in versions if t not in wanted]:
+            self._retire(tag, versions)
+
+    @staticmethod
+    def _retire(tag: str, versions: dict[str, Any]) -> None:
+        from {{ cookiecutter.package }}.local_target import stop_process
+
+        stop_process(versions.pop(tag)["pid"])
+
+
+def stop_environment(p: Paths, environment: str) -> list[str]:
+    """Stop the router and every version of an environment (e.g. after a demo)."""
+    from {{ cookiecutter.package }}.local_target import stop_process
+
+    target = LocalTarget(p, environment, 0)
+    state = target.load_state()
+    stopped = []
+    for tag, entry in state["versions"].items():
+        stop_process(entry["pid"])
+        stopped.append(tag)
+    if state.get("router"):
+        stop_process(state["router"]["pid"])
+        stopped.append("router")
+    target.save_state({"router": None, "versions": {}})
+    return stopped
+
+
+def last_manifest_commit(root, environment: str) -> str:
+    """The last commit that changed deploy/<env>.yaml."""
+    result = subprocess.run(
+        ["git", "log", "-n", "1", "--format=%H", "--", f"deploy/{environment}.yaml"],
+        cwd=root, capture_output=True, text=True, check=True,
+    )
+    if not result.stdout.strip():
+        raise DeployError(f"no commit has changed deploy/{environment}.yaml yet")
+    return result.stdout.strip()
+
+
+def revert_manifest_change(root, environment: str) -> str:
+    """`git revert` the last manifest commit of an environment; return the reverted sha."""
+    commit = last_manifest_commit(root, environment)
+    subprocess.run(
+        ["git", "revert", "--no-edit", commit], cwd=root, check=True, capture_output=True, text=True
+    )
+    return commit
+
+
+def commit_manifest(root, environment: str, message: str) -> None:
+    path = f"deploy/{environment}.yaml"
+    subprocess.run(["git", "add", path], cwd=root, check=True)
+    subprocess.run(["git", "commit", "--quiet", "-m", message, "--", path], cwd=root, check=True)
+
+
+def settle_canary(reconciler: Reconciler, commit: bool) -> str:
+    """Watch the canary; promote it to all traffic or send everything back to stable."""
+    from {{ cookiecutter.package }}.canary import analyse
+    from {{ cookiecutter.package }}.manifest import Traffic, dump_manifest
+
+    manifest, target = reconciler.manifest(), reconciler.target
+    routes = target.load_routes()
+    verdict = analyse(routes["stable"]["url"], routes["canary"]["url"], reconciler.settings["canary"])
+    env, tag = reconciler.environment, manifest.current.bento_tag
+    if verdict.promote:
+        promoted = manifest.model_copy(update={"traffic": Traffic(stable=100, canary=0)})
+        path = manifest_path(reconciler.p.deploy_dir, env)
+        path.write_text(dump_manifest(promoted))
+        if commit:
+            commit_manifest(reconciler.p.root, env, f"Promote {tag} to all {env} traffic: {verdict.reason}")
+        reconciler.run()
+        return f"canary promoted: {verdict.reason}"
+    target.write_routes({"stable": routes["stable"], "canary": None, "canary_share": 0})
+    if commit:
+        reverted = revert_manifest_change(reconciler.p.root, env)
+        reconciler.run()
+        raise DeployError(f"canary failed ({verdict.reason}); reverted {reverted[:12]}")
+    raise DeployError(f"canary failed ({verdict.reason}); all traffic back on {routes['stable']['tag']}")

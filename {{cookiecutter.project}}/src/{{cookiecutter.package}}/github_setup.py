@@ -1,0 +1,148 @@
+"""Create the GitHub environments deploys run in, with their reviewers (idempotent).
+
+Three environments, each deployable from `main` only:
+
+- `staging`: every model, no reviewers;
+- `production`: low-risk models, no reviewers;
+- `production-high-risk`: high-risk models; the approvers' team must approve
+  each deployment, and whoever triggered it cannot approve it.
+
+deploy.yml picks one per deploy from the manifest's risk tier
+(`github_environment` below). Everything goes through the REST API
+(`PUT /repos/{owner}/{repo}/environments/{name}`), so running it again
+changes nothing. Required reviewers on a *private* repository need a GitHub
+plan that offers them (Enterprise); on Free, Pro and Team plans they work on
+public repositories only.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import click
+import httpx
+
+DEFAULT_REPO = "{{ cookiecutter.github_owner }}/{{ cookiecutter.project }}"
+DEFAULT_TEAM = "{{ cookiecutter.approvers_team }}"
+DEPLOY_BRANCH = "main"
+API_VERSION = "2022-11-28"
+PLAN_CAVEAT = (
+    "Required reviewers on a private repository need a GitHub plan that offers them "
+    "(Enterprise); on Free, Pro and Team plans they work on public repositories only."
+)
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    name: str
+    reviewed: bool
+    purpose: str
+
+
+ENVIRONMENTS = (
+    EnvironmentSpec("staging", False, "staging deploys of every model"),
+    EnvironmentSpec("production", False, "production deploys of low-risk models"),
+    EnvironmentSpec("production-high-risk", True,
+                    "production deploys of high-risk models: the approvers approve each one"),
+)
+
+
+def github_environment(environment: str, risk_tier: str) -> str:
+    """The GitHub environment a deploy of `environment` runs in, by risk tier."""
+    if environment == "production" and risk_tier == "high":
+        return "production-high-risk"
+    return environment
+
+
+def environment_payload(spec: EnvironmentSpec, team_id: int | None) -> dict[str, Any]:
+    reviewers = [{"type": "Team", "id": team_id}] if spec.reviewed else []
+    return {
+        "wait_timer": 0,
+        "prevent_self_review": spec.reviewed,
+        "reviewers": reviewers,
+        # Custom policies, then one policy naming `main`: deployable from main only.
+        "deployment_branch_policy": {"protected_branches": False, "custom_branch_policies": True},
+    }
+
+
+class GitHubError(click.ClickException):
+    pass
+
+
+class GitHub:
+    """The few REST calls this needs, against GITHUB_API_URL (a test server, in tests)."""
+
+    def __init__(self, token: str, base_url: str) -> None:
+        self.client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=30,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+            },
+        )
+
+    def call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        response = self.client.request(method, path, json=payload)
+        if response.status_code >= 400:
+            raise GitHubError(f"{method} {path} answered {response.status_code}: "
+                              f"{response.text[:300]}")
+        return response.json() if response.content else None
+
+
+def team_id(github: GitHub, owner: str, team: str) -> int:
+    try:
+        return github.call("GET", f"/orgs/{owner}/teams/{team}")["id"]
+    except GitHubError as error:
+        raise GitHubError(f"team {owner}/{team} not found ({error.message}); create it, or "
+                          "pass --team with an existing team slug") from None
+
+
+def ensure_branch_policy(github: GitHub, repo: str, name: str) -> str:
+    path = f"/repos/{repo}/environments/{name}/deployment-branch-policies"
+    policies = github.call("GET", path).get("branch_policies", [])
+    if any(p.get("name") == DEPLOY_BRANCH and p.get("type", "branch") == "branch"
+           for p in policies):
+        return "kept"
+    github.call("POST", path, {"name": DEPLOY_BRANCH, "type": "branch"})
+    return "added"
+
+
+def ensure_environments(github: GitHub, repo: str, team: str) -> list[str]:
+    owner = repo.split("/")[0]
+    reviewers = team_id(github, owner, team) if any(s.reviewed for s in ENVIRONMENTS) else None
+    report = []
+    for spec in ENVIRONMENTS:
+        github.call("PUT", f"/repos/{repo}/environments/{spec.name}",
+                    environment_payload(spec, reviewers))
+        policy = ensure_branch_policy(github, repo, spec.name)
+        who = f"reviewers: team {team}, no self-review" if spec.reviewed else "no reviewers"
+        report.append(f"{spec.name}: {who}; branch policy {DEPLOY_BRANCH} {policy}")
+    return report
+
+
+def warn_if_private(github: GitHub, repo: str) -> None:
+    if github.call("GET", f"/repos/{repo}").get("private"):
+        click.echo(f"WARNING: {repo} is private. {PLAN_CAVEAT}", err=True)
+
+
+@click.command("github-setup")
+@click.option("--repo", envvar="GITHUB_REPOSITORY", default=DEFAULT_REPO, show_default=True,
+              help="owner/name of the repository.")
+@click.option("--team", default=DEFAULT_TEAM, show_default=True,
+              help="Slug of the team (in the owner organisation) that approves deploys.")
+def github_setup(repo: str, team: str) -> None:
+    """Create or update the deploy environments and their reviewers (idempotent).
+
+    Needs a token of a repository admin in GITHUB_TOKEN (e.g. `gh auth token`).
+    """
+    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
+    if not token:
+        raise GitHubError("set GITHUB_TOKEN to a token of a repository admin "
+                          "(e.g. GITHUB_TOKEN=$(gh auth token))")
+    github = GitHub(token, os.environ.get("GITHUB_API_URL", "https://api.github.com"))
+    for line in ensure_environments(github, repo, team):
+        click.echo(f"github-setup: {line}")
+    warn_if_private(github, repo)
+    click.echo(f"github-setup: note: {PLAN_CAVEAT}")

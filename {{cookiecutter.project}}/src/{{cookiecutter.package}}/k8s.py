@@ -1,0 +1,443 @@
+"""Kubernetes manifests for each environment, rendered from `deploy/<env>.yaml`.
+
+This is the scale path. `render-k8s` turns a deployment manifest into
+`deploy/k8s/<env>/`: one object per file, plus a `kustomization.yaml` that
+lists them. The deploy workflow applies that folder with `kubectl apply -k`,
+or Argo CD pulls it from git (see deploy/k8s/argocd/ and docs/kubernetes.md).
+
+- One Deployment per version, `<project>-<env>-<short version>`, labelled
+  app / environment / version. The pod template depends on the version alone,
+  never on its role: when a revert makes the previous version current again,
+  its pods are not restarted. They are already warm and ready.
+- `current` runs ACTIVE_REPLICAS; `previous` stays warm at WARM_REPLICAS.
+- The Service selects `current`. During a canary (0 < canary < 100) it selects
+  both versions and the replica counts set the split, which is APPROXIMATE:
+  1 pod of CANARY_POOL is 25 % whatever share the manifest asks for. A service
+  mesh or Argo Rollouts gives exact weights.
+- An HPA scales `current`; during a canary it is pinned (min = max) so that
+  autoscaling cannot skew the split.
+
+Files are named by role (current-deployment.yaml, previous-deployment.yaml,
+service.yaml, hpa.yaml), so a promotion or a revert shows in `git diff` as the
+fields that changed. Rendering is a pure function of the manifest: the same
+manifest always gives the same bytes, which `render-k8s --check` relies on.
+"""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from {{ cookiecutter.package }}.config import PACKAGE, PROJECT, paths
+from {{ cookiecutter.package }}.manifest import (
+    ENVIRONMENTS,
+    Manifest,
+    ManifestError,
+    Version,
+    load_manifest,
+    manifest_path,
+)
+
+# --- Settings. Change them here, run `render-k8s` and commit the result. -------------
+ACTIVE_REPLICAS = {"staging": 1, "production": 2}  # `current`, and the HPA's floor
+MAX_REPLICAS = {"staging": 2, "production": 6}  # the HPA's ceiling
+WARM_REPLICAS = 1  # `previous`, ready for an instant rollback
+CANARY_POOL = 4  # pods both versions share during a canary
+TARGET_CPU_PERCENT = 70  # the HPA adds pods above this average CPU use
+RESOURCES = {
+    "requests": {"cpu": "250m", "memory": "512Mi"},
+    "limits": {"cpu": "1", "memory": "1Gi"},
+}
+# -------------------------------------------------------------------------------------
+
+PORT = 3000  # BentoML serves the API, /livez, /readyz and /metrics on one port
+SERVICE_PORT = 80
+BENTO_UID = 1034  # the `bentoml` user of images built by `bentoml containerize`
+ANNOTATION = "gitops-ml"  # prefix of this project's annotations
+NAME_LIMIT = 63  # a DNS label: the longest Service name or label value
+# The root filesystem is read-only. BentoML writes its home (store folders and
+# Prometheus multiprocess files) and /tmp (worker sockets); the service writes
+# the prediction log the drift monitor reads to PREDICTION_LOG_DIR.
+BENTOML_HOME = "/var/lib/bentoml"
+PREDICTION_LOG_DIR = "/var/log/predictions"
+WRITABLE = {  # emptyDir volume -> (mount path, size limit)
+    "tmp": ("/tmp", "256Mi"),
+    "bentoml-home": (BENTOML_HOME, "256Mi"),
+    "prediction-logs": (PREDICTION_LOG_DIR, "1Gi"),
+}
+ENV = {
+    "BENTOML_DO_NOT_TRACK": "true",
+    "BENTOML_HOME": BENTOML_HOME,
+    "PREDICTION_LOG_DIR": PREDICTION_LOG_DIR,
+}
+# Argo CD applies wave 0 (the Deployments) and waits until they are healthy
+# before wave 1 (the Service and HPA) points traffic at them.
+LATER_WAVE = {"argocd.argoproj.io/sync-wave": "1"}
+
+
+class RenderError(ValueError):
+    """A manifest that cannot run on Kubernetes as it is."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Plain YAML: a dict used twice is written twice, never as an &anchor."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def to_yaml(document: dict[str, Any]) -> str:
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=1000)
+
+
+# --- names and labels ----------------------------------------------------------------
+
+
+def checked_name(name: str) -> str:
+    if len(name) > NAME_LIMIT:
+        raise RenderError(
+            f"{name!r} has {len(name)} characters; Kubernetes allows {NAME_LIMIT} "
+            "in a Service name or label value (shorten the project name)"
+        )
+    return name
+
+
+def short_version(version: Version) -> str:
+    """The bento version's first 8 characters, as a DNS label fragment."""
+    raw = version.bento_tag.split(":", 1)[1]
+    return re.sub(r"[^a-z0-9]+", "-", raw)[:8].strip("-")
+
+
+def base_name(environment: str) -> str:
+    return checked_name(f"{PROJECT}-{environment}")
+
+
+def deployment_name(environment: str, version: Version) -> str:
+    return checked_name(f"{PROJECT}-{environment}-{short_version(version)}")
+
+
+def environment_labels(environment: str) -> dict[str, str]:
+    return {"app": checked_name(PROJECT), "environment": environment}
+
+
+def version_labels(environment: str, version: Version) -> dict[str, str]:
+    return {**environment_labels(environment), "version": short_version(version)}
+
+
+def provenance(version: Version) -> dict[str, str]:
+    """What runs in these pods, for `kubectl describe` and `lineage`."""
+    return {
+        f"{ANNOTATION}/bento-tag": version.bento_tag,
+        f"{ANNOTATION}/model-tag": version.model_tag,
+        f"{ANNOTATION}/lineage-id": version.lineage_id,
+    }
+
+
+# --- replicas ------------------------------------------------------------------------
+
+
+def in_canary(manifest: Manifest) -> bool:
+    """Both versions serve. A canary of 100 % is a finished rollout: current only."""
+    return manifest.previous is not None and 0 < manifest.traffic.canary < 100
+
+
+def replica_counts(manifest: Manifest) -> tuple[int, int]:
+    """Replicas of (current, previous); previous is 0 when there is none."""
+    if in_canary(manifest):
+        share = (CANARY_POOL * manifest.traffic.canary + 50) // 100
+        current = min(max(share, 1), CANARY_POOL - 1)
+        return current, CANARY_POOL - current
+    warm = WARM_REPLICAS if manifest.previous is not None else 0
+    return ACTIVE_REPLICAS[manifest.environment], warm
+
+
+def effective_canary_percent(manifest: Manifest) -> int:
+    """The share `current` really gets when the Service spreads requests over pods."""
+    if not in_canary(manifest):
+        return 100
+    return round(100 * replica_counts(manifest)[0] / CANARY_POOL)
+
+
+def autoscaling_bounds(manifest: Manifest) -> tuple[int, int]:
+    """(minReplicas, maxReplicas) of `current`: pinned during a canary."""
+    current, _ = replica_counts(manifest)
+    if in_canary(manifest):
+        return current, current
+    return current, max(MAX_REPLICAS[manifest.environment], current)
+
+
+# --- objects -------------------------------------------------------------------------
+
+
+def probe(path: str, period: int, failures: int) -> dict[str, Any]:
+    return {
+        "httpGet": {"path": path, "port": "http"},
+        "periodSeconds": period,
+        "timeoutSeconds": 2,
+        "failureThreshold": failures,
+    }
+
+
+def container(version: Version) -> dict[str, Any]:
+    return {
+        "name": "bento",
+        "image": version.image,
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+        "env": [{"name": name, "value": value} for name, value in ENV.items()],
+        "resources": RESOURCES,
+        # Loading the model may take a while: up to 60 s before liveness counts.
+        "startupProbe": probe("/livez", period=2, failures=30),
+        "livenessProbe": probe("/livez", period=10, failures=3),
+        "readinessProbe": probe("/readyz", period=5, failures=3),
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [{"name": name, "mountPath": path} for name, (path, _) in WRITABLE.items()],
+    }
+
+
+def pod_template(environment: str, version: Version) -> dict[str, Any]:
+    """Depends on the version only, never on its role (see the module docstring)."""
+    scrape = {"prometheus.io/scrape": "true", "prometheus.io/port": str(PORT)}
+    return {
+        "metadata": {
+            "labels": version_labels(environment, version),
+            "annotations": {**scrape, "prometheus.io/path": "/metrics", **provenance(version)},
+        },
+        "spec": {
+            "automountServiceAccountToken": False,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": BENTO_UID,
+                "runAsGroup": BENTO_UID,
+                "fsGroup": BENTO_UID,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [container(version)],
+            "volumes": [
+                {"name": name, "emptyDir": {"sizeLimit": size}}
+                for name, (_, size) in WRITABLE.items()
+            ],
+        },
+    }
+
+
+def deployment(manifest: Manifest, role: str, version: Version, replicas: int) -> dict[str, Any]:
+    environment = manifest.environment
+    labels = version_labels(environment, version)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": deployment_name(environment, version),
+            "labels": labels,
+            "annotations": {f"{ANNOTATION}/role": role, **provenance(version)},
+        },
+        "spec": {
+            "replicas": replicas,
+            "revisionHistoryLimit": 3,
+            "selector": {"matchLabels": labels},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+            },
+            "template": pod_template(environment, version),
+        },
+    }
+
+
+def service(manifest: Manifest) -> dict[str, Any]:
+    environment = manifest.environment
+    if in_canary(manifest):
+        selector = environment_labels(environment)
+        split = {
+            f"{ANNOTATION}/canary-percent": str(manifest.traffic.canary),
+            f"{ANNOTATION}/canary-effective-percent": str(effective_canary_percent(manifest)),
+        }
+    else:
+        selector, split = version_labels(environment, manifest.current), {}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": base_name(environment),
+            "labels": environment_labels(environment),
+            "annotations": {**LATER_WAVE, **split},
+        },
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector,
+            "ports": [{"name": "http", "port": SERVICE_PORT, "targetPort": "http"}],
+        },
+    }
+
+
+def autoscaler(manifest: Manifest) -> dict[str, Any]:
+    environment = manifest.environment
+    low, high = autoscaling_bounds(manifest)
+    cpu = {"type": "Utilization", "averageUtilization": TARGET_CPU_PERCENT}
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {
+            "name": base_name(environment),
+            "labels": environment_labels(environment),
+            "annotations": dict(LATER_WAVE),
+        },
+        "spec": {
+            "scaleTargetRef": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": deployment_name(environment, manifest.current),
+            },
+            "minReplicas": low,
+            "maxReplicas": high,
+            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": cpu}}],
+        },
+    }
+
+
+def kustomization(resources: list[str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": resources,
+    }
+
+
+# --- the rendering -------------------------------------------------------------------
+
+
+def roles(manifest: Manifest) -> dict[str, Version]:
+    """The versions to run, by role; each must be an image Kubernetes can pull."""
+    versions = {"current": manifest.current}
+    if manifest.previous is not None:
+        versions["previous"] = manifest.previous
+    for role, version in versions.items():
+        if version.image is None:
+            raise RenderError(
+                f"deploy/{manifest.environment}.yaml: the {role} version {version.bento_tag} "
+                "has no image digest; Kubernetes runs images, so the manifest needs "
+                "`image: <repository>@sha256:<digest>` (the release workflow records it)"
+            )
+    return versions
+
+
+def objects(manifest: Manifest) -> dict[str, dict[str, Any]]:
+    """Every object of one environment by file name, in a fixed order."""
+    versions = roles(manifest)
+    names = {deployment_name(manifest.environment, v) for v in versions.values()}
+    if len(names) < len(versions):
+        raise RenderError(
+            f"deploy/{manifest.environment}.yaml: current and previous both render to "
+            f"{names.pop()}; their bento versions must differ in the first 8 characters"
+        )
+    counts = dict(zip(("current", "previous"), replica_counts(manifest), strict=True))
+    files = {
+        f"{role}-deployment.yaml": deployment(manifest, role, version, counts[role])
+        for role, version in versions.items()
+    }
+    return {**files, "service.yaml": service(manifest), "hpa.yaml": autoscaler(manifest)}
+
+
+def render(manifest: Manifest) -> dict[str, str]:
+    """File name -> YAML text for deploy/k8s/<env>/, kustomization.yaml last."""
+    header = (
+        f"# Rendered from deploy/{manifest.environment}.yaml by `{PACKAGE} render-k8s`.\n"
+        "# Do not edit: change the manifest (or the settings in "
+        f"src/{PACKAGE}/k8s.py) and render again.\n"
+    )
+    files = {name: header + to_yaml(obj) for name, obj in objects(manifest).items()}
+    files["kustomization.yaml"] = header + to_yaml(kustomization(list(files)))
+    return files
+
+
+def rendered_dir(deploy_dir: Path, environment: str) -> Path:
+    return deploy_dir / "k8s" / environment
+
+
+def differences(folder: Path, files: dict[str, str]) -> list[str]:
+    """How the folder's YAML files differ from a rendering; empty when equal."""
+    present = {path.name for path in folder.glob("*.yaml")}
+    missing = [f"missing {name}" for name in files if name not in present]
+    extra = [f"not rendered {name}" for name in sorted(present - set(files))]
+    changed = [
+        f"changed {name}"
+        for name in files
+        if name in present and (folder / name).read_bytes() != files[name].encode()
+    ]
+    return missing + changed + extra
+
+
+def write(folder: Path, files: dict[str, str]) -> list[str]:
+    """Make the folder hold exactly this rendering; return what changed."""
+    changes = differences(folder, files)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in folder.glob("*.yaml"):
+        if path.name not in files:
+            path.unlink()
+    for name, text in files.items():
+        if f"changed {name}" in changes or f"missing {name}" in changes:
+            (folder / name).write_bytes(text.encode())
+    return changes
+
+
+def found_environments(deploy_dir: Path) -> list[str]:
+    return [env for env in ENVIRONMENTS if manifest_path(deploy_dir, env).exists()]
+
+
+# --- the command ---------------------------------------------------------------------
+
+
+def render_environment(deploy_dir: Path, environment: str) -> dict[str, str]:
+    try:
+        manifest = load_manifest(manifest_path(deploy_dir, environment))
+        files = render(manifest)
+    except (ManifestError, RenderError) as error:
+        raise click.ClickException(str(error)) from None
+    if in_canary(manifest):
+        current, _ = replica_counts(manifest)
+        click.echo(
+            f"{environment}: canary {manifest.traffic.canary}% asked, about "
+            f"{effective_canary_percent(manifest)}% by replica count ({current} of "
+            f"{CANARY_POOL} pods); see docs/kubernetes.md",
+            err=True,
+        )
+    return files
+
+
+@click.command("render-k8s")
+@click.option(
+    "--env",
+    "environments",
+    multiple=True,
+    type=click.Choice(ENVIRONMENTS),
+    help="Environment to render (repeatable). Default: every deploy/<env>.yaml there is.",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 if deploy/k8s/<env>/ differs from the rendering.",
+)
+def render_k8s(environments: tuple[str, ...], check: bool) -> None:
+    """Render deploy/<env>.yaml into Kubernetes manifests in deploy/k8s/<env>/."""
+    deploy_dir = paths().deploy_dir
+    chosen = list(dict.fromkeys(environments)) or found_environments(deploy_dir)
+    if not chosen:
+        click.echo("no deploy/<env>.yaml yet: nothing to render")
+        return
+    stale = False
+    for environment in chosen:
+        files = render_environment(deploy_dir, environment)
+        folder = rendered_dir(deploy_dir, environment)
+        changes = differences(folder, files) if check else write(folder, files)
+        stale = stale or bool(changes)
+        state = ("stale: " if check else "updated: ") + ", ".join(changes) if changes else "ok"
+        click.echo(f"deploy/k8s/{environment}: {state}")
+    if check and stale:
+        raise click.ClickException(f"deploy/k8s/ is stale; run `{PACKAGE} render-k8s`")

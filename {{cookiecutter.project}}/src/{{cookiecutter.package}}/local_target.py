@@ -1,0 +1,180 @@
+"""The local deploy target: bento processes and the router, on this machine.
+
+State lives in .deploy/<env>/ (git-ignored): state.json (which version runs
+on which port, with which pid), routes.json (what the router sends where),
+logs, and a lock file so two deploys to one environment never interleave.
+"""
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from {{ cookiecutter.package }}.config import PACKAGE, Paths
+from {{ cookiecutter.package }}.serving import free_port
+
+
+class Busy(RuntimeError):
+    """Another deploy to the same environment holds the lock."""
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def answers(url: str, path: str = "/readyz") -> bool:
+    try:
+        return httpx.get(url + path, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def stop_process(pid: int) -> None:
+    """Stop a process we started and its children (its own process group)."""
+    if not pid_alive(pid):
+        return
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and pid_alive(pid):
+        time.sleep(0.1)
+        _reap(pid)
+    if pid_alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+        _reap(pid)
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+class LocalTarget:
+    def __init__(self, p: Paths, environment: str, router_port: int) -> None:
+        self.environment = environment
+        self.router_port = router_port
+        self.dir = p.root / ".deploy" / environment
+        self.state_file = self.dir / "state.json"
+        self.routes_file = self.dir / "routes.json"
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    # -- state ---------------------------------------------------------------
+    def load_state(self) -> dict[str, Any]:
+        if not self.state_file.exists():
+            return {"router": None, "versions": {}}
+        return json.loads(self.state_file.read_text())
+
+    def save_state(self, state: dict[str, Any]) -> None:
+        self._atomic_write(self.state_file, state)
+
+    def load_routes(self) -> dict[str, Any] | None:
+        return json.loads(self.routes_file.read_text()) if self.routes_file.exists() else None
+
+    def write_routes(self, routes: dict[str, Any]) -> None:
+        """Atomic replace: the router sees the old table or the new one, never half."""
+        self._atomic_write(self.routes_file, routes)
+
+    @staticmethod
+    def _atomic_write(path: Path, data: dict[str, Any]) -> None:
+        scratch = path.with_suffix(".tmp")
+        scratch.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        os.replace(scratch, path)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        with (self.dir / "lock").open("w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise Busy(
+                    f"another deploy to {self.environment} is in progress; "
+                    "wait for it (deploys to one environment never run at once)"
+                ) from None
+            yield
+
+    # -- processes -----------------------------------------------------------
+    @property
+    def router_url(self) -> str:
+        return f"http://127.0.0.1:{self.router_port}"
+
+    @staticmethod
+    def url(entry: dict[str, Any]) -> str:
+        return f"http://127.0.0.1:{entry['port']}"
+
+    def version_running(self, entry: dict[str, Any] | None) -> bool:
+        return bool(entry) and pid_alive(entry["pid"]) and answers(self.url(entry))
+
+    def router_running(self, state: dict[str, Any]) -> bool:
+        router = state.get("router")
+        return bool(router) and router["port"] == self.router_port and pid_alive(
+            router["pid"]
+        ) and answers(self.router_url, "/-/routes")
+
+    def _spawn(self, command: list[str], log_name: str, env: dict[str, str]) -> int:
+        log = (self.dir / "logs" / log_name).with_suffix(".log")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a") as output:
+            process = subprocess.Popen(
+                command,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                cwd=self.dir,
+                env={**os.environ, **env},
+                start_new_session=True,  # survives this command; stopped by group
+            )
+        return process.pid
+
+    def start_version(self, bento_tag: str) -> dict[str, Any]:
+        port, version = free_port(), bento_tag.split(":")[1]
+        command = [sys.executable, "-m", "bentoml", "serve", bento_tag]
+        command += ["--host", "127.0.0.1", "--port", str(port)]
+        # Prediction logs per version: what the drift monitor reads.
+        logs = {"PREDICTION_LOG_DIR": str(self.dir / "predictions" / version)}
+        pid = self._spawn(command, f"version-{version}", logs)
+        entry = {"port": port, "pid": pid}
+        self._wait(self.url(entry), pid, f"version-{version}")
+        return entry
+
+    def start_router(self) -> dict[str, Any]:
+        command = [sys.executable, "-m", "uvicorn", f"{PACKAGE}.router:app"]
+        command += ["--host", "127.0.0.1", "--port", str(self.router_port)]
+        command += ["--log-level", "warning", "--no-access-log"]
+        pid = self._spawn(command, "router", {"ROUTES_FILE": str(self.routes_file)})
+        deadline = time.monotonic() + 30
+        while not answers(self.router_url, "/-/routes"):
+            if not pid_alive(pid) or time.monotonic() > deadline:
+                stop_process(pid)
+                log = (self.dir / "logs" / "router.log").read_text()[-2000:]
+                raise RuntimeError(f"the router did not start on port {self.router_port}:\n{log}")
+            time.sleep(0.1)
+        return {"port": self.router_port, "pid": pid}
+
+    def _wait(self, url: str, pid: int, log_name: str) -> None:
+        deadline = time.monotonic() + 120
+        while not answers(url):
+            if not pid_alive(pid) or time.monotonic() > deadline:
+                stop_process(pid)
+                log = (self.dir / "logs" / f"{log_name}.log").read_text()[-2000:]
+                raise RuntimeError(f"{log_name} did not become ready:\n{log}")
+            time.sleep(0.25)
