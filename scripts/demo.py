@@ -1,16 +1,20 @@
-"""`make demo`: bake a project with the default answers and walk its story.
+"""`make demo`: bake a project with the default answers and walk its whole story.
 
-Everything happens in build/demo/ (deleted and recreated each run), with the
-DVC remote in build/demo/dvc-remote. Each step is the command a user would
-type; the output says what happened and how long it took.
+Train on pinned data, pass the gates, deploy v1, promote v2 (v1 kept warm),
+roll back by reverting the promotion commit, and print a timeline with the
+rollback time. Everything happens in build/demo/ (recreated each run); the
+DVC remote is build/demo/dvc-remote; every step is the command a user types.
 """
 
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from cookiecutter.main import cookiecutter
@@ -19,27 +23,40 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 DEMO = TEMPLATE / "build" / "demo"
 
 
-class Timeline:
-    def __init__(self) -> None:
-        self.start = time.monotonic()
-        self.events: list[tuple[float, float, str]] = []
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
-    def step(self, title: str, command: list[str], cwd: Path, env: dict[str, str]) -> str:
+
+class Story:
+    def __init__(self, project: Path, env: dict[str, str]) -> None:
+        self.project, self.env = project, env
+        self.start = time.monotonic()
+        self.timeline: list[tuple[float, float, str]] = []
+
+    def run(self, title: str, *command: str, quiet: bool = False) -> str:
         print(f"\n=== {title}\n$ {' '.join(command)}", flush=True)
         began = time.monotonic()
-        result = subprocess.run(command, cwd=cwd, env=env, text=True, capture_output=True)
+        result = subprocess.run(command, cwd=self.project, env=self.env, text=True, capture_output=True)
         took = time.monotonic() - began
-        print(result.stdout[-4000:], end="")
+        if not quiet:
+            print(result.stdout[-3000:], end="")
         if result.returncode != 0:
-            print(result.stderr[-4000:], file=sys.stderr)
+            print(result.stdout[-3000:], result.stderr[-3000:], file=sys.stderr)
             sys.exit(f"demo: `{' '.join(command)}` failed after {took:.1f}s")
-        self.events.append((began - self.start, took, title))
+        self.timeline.append((began - self.start, took, title))
         return result.stdout
 
-    def print(self) -> None:
-        print("\n=== Timeline")
-        for at, took, title in self.events:
-            print(f"  +{at:6.1f}s  {took:6.1f}s  {title}")
+    def serving(self, port: int) -> str:
+        """Which bento the environment's router answers from."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+            return response.headers["x-bento-tag"]
+
+    def print_timeline(self) -> None:
+        print("\n=== Timeline (seconds since start, duration, step)")
+        for at, took, title in self.timeline:
+            print(f"  +{at:7.1f}  {took:7.2f}  {title}")
 
 
 def bake() -> Path:
@@ -48,18 +65,59 @@ def bake() -> Path:
     return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(DEMO)))
 
 
+def package_of(project: Path) -> str:
+    return json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]["package"]
+
+
+class Stopwatch(threading.Thread):
+    """Polls the router from the moment of the revert until `tag` answers."""
+
+    def __init__(self, story: Story, port: int, tag: str) -> None:
+        super().__init__(daemon=True)
+        self.story, self.port, self.tag = story, port, tag
+        self.began = time.monotonic()
+        self.seconds: float | None = None
+
+    def run(self) -> None:
+        deadline = self.began + 300
+        while time.monotonic() < deadline:
+            if self.story.serving(self.port) == self.tag:
+                self.seconds = time.monotonic() - self.began
+                return
+            time.sleep(0.01)
+
+
 def main() -> None:
-    timeline = Timeline()
     project = bake()
+    port = free_port()
+    env = {**os.environ, "DVC_REMOTE_DIR": str(DEMO / "dvc-remote"), "DEPLOY_PORT": str(port)}
+    story = Story(project, env)
+    cli = str(project / ".venv" / "bin" / package_of(project))
     print(f"baked {project.relative_to(TEMPLATE)} with the default answers")
-    env = {**os.environ, "DVC_REMOTE_DIR": str(DEMO / "dvc-remote"), "BENTOML_DO_NOT_TRACK": "true"}
-    package = json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]["package"]
-    cli = str(project / ".venv" / "bin" / package)
-    timeline.step("set up: environment, git, DVC, pinned data", ["make", "setup"], project, env)
-    timeline.step("train through the gates: dvc repro", ["make", "repro"], project, env)
-    timeline.step("the gate table (reports/gate.md)", ["cat", "reports/gate.md"], project, env)
-    timeline.step("serve the bento and send one prediction", [cli, "demo-predict"], project, env)
-    timeline.print()
+    story.run("set up: environment from the lock, git, DVC, pinned data", "make", "setup")
+    story.run("train v1 through the gates: dvc repro", "make", "repro", quiet=True)
+    story.run("the gate table (reports/gate.md)", "cat", "reports/gate.md")
+    story.run("the lineage of v1", cli, "lineage")
+    story.run("serve the bento, send one prediction", cli, "smoke")
+    story.run("commit v1", "sh", "-c", "git add -A && git commit --quiet -m 'Train v1'")
+    story.run("promote v1 to production (a manifest commit)", cli, "promote", "production", "--commit")
+    story.run("deploy production: v1 serves", cli, "deploy", "production")
+    v1 = story.serving(port)
+    story.run("change a param: train.C 1.0 -> 0.3", "sed", "-i", "s/  C: 1.0/  C: 0.3/", "params.yaml")
+    story.run("train v2 through the gates", "make", "repro", quiet=True)
+    story.run("commit v2", "sh", "-c", "git add -A && git commit --quiet -m 'Train v2, C=0.3'")
+    story.run("promote v2 to production", cli, "promote", "production", "--commit")
+    story.run("deploy production: v2 serves, v1 kept warm", cli, "deploy", "production")
+    v2 = story.serving(port)
+    stopwatch = Stopwatch(story, port, v1)
+    stopwatch.start()
+    story.run("roll back: git revert the promotion commit", cli, "rollback", "production")
+    story.run("deploy production: the warm v1 takes the traffic", cli, "deploy", "production")
+    stopwatch.join()
+    story.run("stop the local production environment", cli, "stop", "production")
+    story.print_timeline()
+    print(f"\nv1 {v1}\nv2 {v2}")
+    print(f"rollback: {stopwatch.seconds:.2f}s from `git revert` to v1 answering again")
     print(f"\nThe project is in {project}; its README says what to do next.")
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,11 @@ import pytest
 from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
-CACHE = TEMPLATE / ".cache"
+# pytest-cookies renders cookiecutter.json before cookiecutter puts the template
+# on the import path, so the template's Jinja extension must be importable here.
+sys.path.insert(0, str(TEMPLATE))
+# TEMPLATE_TEST_CACHE lets two test runs on one machine keep separate environments.
+CACHE = Path(os.environ.get("TEMPLATE_TEST_CACHE", TEMPLATE / ".cache"))
 GENERATED_LOCK = TEMPLATE / "{{cookiecutter.project}}" / "requirements.lock"
 DEFAULTS: dict[str, Any] = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 
@@ -78,6 +83,7 @@ class Project:
         self.package = json.loads((path / ".cruft.json").read_text())["context"][
             "cookiecutter"
         ]["package"]
+        self.extra_env: dict[str, str] = {}
 
     @property
     def env(self) -> dict[str, str]:
@@ -86,15 +92,24 @@ class Project:
             "DVC_REMOTE_DIR": str(self.remote),
             "BENTOML_DO_NOT_TRACK": "true",
             "PATH": f"{self.venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+            **self.extra_env,
         }
 
     def make(self, *targets: str, check: bool = True) -> subprocess.CompletedProcess:
         return run(["make", *targets, f"VENV={self.venv}"], self.path, self.env, check=check)
 
+    def activate(self) -> None:
+        """Point the shared environment's editable install at this project."""
+        marker = self.venv / ".project"
+        if not marker.exists() or marker.read_text().strip() != str(self.path):
+            self.make("install")
+
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        self.activate()
         return run([str(self.venv / "bin" / self.package), *args], self.path, self.env, check)
 
     def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        self.activate()
         return run([str(self.venv / "bin" / "dvc"), *args], self.path, self.env, check)
 
     def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:

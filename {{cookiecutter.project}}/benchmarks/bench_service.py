@@ -102,31 +102,58 @@ def request_bodies(rows: pd.DataFrame) -> list[bytes]:
     return [json.dumps({"records": [r]}).encode() for r in rows.to_dict(orient="records")]
 
 
+def http_request(host: str, port: int, body: bytes) -> bytes:
+    head = (
+        f"POST /predict HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def exchange(reader, writer, request: bytes) -> int:
+    """Send one request on a kept-alive connection; read the whole response."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            await reader.readexactly(int(line.split(b":")[1]))
+            return status
+    raise RuntimeError(f"response without Content-Length: {head[:200]!r}")
+
+
 async def load(url: str, bodies: list[bytes], clients: int, seconds: float, cap: int) -> dict:
-    """`clients` concurrent callers, each sending one request after another."""
+    """`clients` concurrent callers, each sending one request after another.
+
+    A bare HTTP/1.1 client on asyncio streams, one kept-alive connection per
+    caller: far cheaper per request than either server, so the servers, not
+    the load generator, set the pace (httpx cost more CPU than the servers).
+    """
+    host, port = url.removeprefix("http://").split(":")
+    requests = [http_request(host, int(port), body) for body in bodies]
     latencies: list[float] = []
     errors: dict[int, int] = {}
-    headers = {"content-type": "application/json"}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
-        deadline = time.perf_counter() + seconds
-        sent = 0
+    deadline = time.perf_counter() + seconds
+    sent = 0
 
-        async def caller(offset: int) -> None:
-            nonlocal sent
+    async def caller(offset: int) -> None:
+        nonlocal sent
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
             while sent < cap and time.perf_counter() < deadline:
                 sent += 1
-                body = bodies[(offset + sent) % len(bodies)]
+                request = requests[(offset + sent) % len(requests)]
                 start = time.perf_counter()
-                response = await client.post("/predict", content=body, headers=headers)
+                status = await exchange(reader, writer, request)
                 latencies.append(time.perf_counter() - start)
-                if response.status_code != 200:
-                    errors[response.status_code] = errors.get(response.status_code, 0) + 1
+                if status != 200:
+                    errors[status] = errors.get(status, 0) + 1
+        finally:
+            writer.close()
 
-        began = time.perf_counter()
-        await asyncio.gather(*(caller(i) for i in range(clients)))
-        elapsed = time.perf_counter() - began
-    return summary(latencies, errors, elapsed, clients)
+    began = time.perf_counter()
+    await asyncio.gather(*(caller(i) for i in range(clients)))
+    return summary(latencies, errors, time.perf_counter() - began, clients)
 
 
 def summary(latencies: list[float], errors: dict, elapsed: float, clients: int) -> dict:
@@ -205,16 +232,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "fastapi": {"processes": "1 uvicorn worker; no batching"},
     }
     results: dict[str, list[dict]] = {"bentoml": [], "fastapi": []}
-    with tempfile.TemporaryDirectory(prefix="bench-logs-") as logs:
-        with served(tag, env={"PREDICTION_LOG_DIR": logs}) as bento_url, fastapi_served() as fa_url:
-            urls = {"bentoml": bento_url, "fastapi": fa_url}
-            gaps = agreement(urls, rows.head(20))
-            for url in urls.values():  # warm up both (BentoML tunes its batching here)
-                asyncio.run(load(url, bodies, 8, args.warmup, args.max_requests))
-            for clients in args.clients:
-                for name, url in urls.items():
-                    level = load(url, bodies, clients, args.seconds, args.max_requests)
-                    results[name].append(asyncio.run(level))
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-logs-") as logs,
+        served(tag, env={"PREDICTION_LOG_DIR": logs}) as bento_url,
+        fastapi_served() as fa_url,
+    ):
+        urls = {"bentoml": bento_url, "fastapi": fa_url}
+        gaps = agreement(urls, rows.head(20))
+        for url in urls.values():  # warm up both (BentoML tunes its batching here)
+            asyncio.run(load(url, bodies, 8, args.warmup, args.max_requests))
+        for clients in args.clients:
+            for name, url in urls.items():
+                level = load(url, bodies, clients, args.seconds, args.max_requests)
+                results[name].append(asyncio.run(level))
     return {
         "command": "make bench-service",
         "machine": machine(),
@@ -245,7 +275,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         f"Machine: {m['cpus']} CPUs, Python {m['python']}, {m['platform']}; "
         + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
-        f"Thread env (both servers inherit it): "
+        "Thread env (both servers inherit it): "
         + ", ".join(f"{k}={v}" for k, v in m["thread_env"].items()),
         "",
         "| server | processes | clients | requests | errors | req/s | p50 ms | p99 ms |",

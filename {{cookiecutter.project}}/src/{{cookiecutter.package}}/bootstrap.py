@@ -39,9 +39,16 @@ def dvc(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 
 def ensure_git(root: Path) -> None:
-    if run(root, "git", "rev-parse", "--git-dir", check=False).returncode != 0:
-        run(root, "git", "init", "--quiet", "--initial-branch=main")
-        print("setup: created a git repository")
+    """A repository whose top level is this project (DVC and lineage need that).
+
+    A project baked inside another repository (a scratch folder of a monorepo,
+    say) gets its own repository rather than silently joining the outer one.
+    """
+    top = run(root, "git", "rev-parse", "--show-toplevel", check=False)
+    if top.returncode == 0 and Path(top.stdout.strip()).resolve() == root.resolve():
+        return
+    run(root, "git", "init", "--quiet", "--initial-branch=main")
+    print("setup: created a git repository")
 
 
 def ensure_dvc(root: Path) -> None:

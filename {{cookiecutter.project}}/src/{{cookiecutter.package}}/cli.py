@@ -133,7 +133,7 @@ def _print_outcome(outcome) -> None:
 
 @cli.command()
 @click.argument("environment", type=ENVIRONMENTS)
-@click.option("--commit", is_flag=True, help="After a canary, commit the promotion or the revert.")
+@click.option("--commit", is_flag=True, help="If the canary fails, revert the manifest commit.")
 def deploy(environment: str, commit: bool) -> None:
     """Reconcile ENVIRONMENT to deploy/ENVIRONMENT.yaml on the local target."""
     from {{ cookiecutter.package }}.deploy import DeployError, Reconciler, settle_canary
@@ -144,7 +144,8 @@ def deploy(environment: str, commit: bool) -> None:
         reconciler = Reconciler(paths(), environment)
         outcome = reconciler.run()
         _print_outcome(outcome)
-        if reconciler.manifest().traffic.canary:
+        if outcome.canary_pending:
+            click.echo(f"canary: {reconciler.manifest().traffic.canary}% of traffic, watching...")
             click.echo(settle_canary(reconciler, commit))
     except (DeployError, ManifestError, Busy, RuntimeError) as error:
         raise click.ClickException(f"deploy to {environment} stopped: {error}") from None

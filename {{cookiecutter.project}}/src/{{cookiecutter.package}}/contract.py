@@ -4,17 +4,21 @@ pandera checks whole tables (training data, the data gate); pydantic checks
 each request the service receives. Both are built from `contract.yaml`.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pandera.pandas as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from {{ cookiecutter.package }}.config import PACKAGE_DIR
+
+if TYPE_CHECKING:  # pandas and pandera load only where tables are checked,
+    import pandas as pd  # so the service and `deploy` start fast.
+    import pandera.pandas as pa
 
 CONTRACT_FILE = PACKAGE_DIR / "contract.yaml"
 
@@ -89,6 +93,8 @@ def load_contract(path: Path = CONTRACT_FILE) -> Contract:
 
 
 def _row_count_check(contract: Contract) -> pa.Check:
+    import pandera.pandas as pa
+
     return pa.Check(
         lambda df: contract.min_rows <= len(df) <= contract.max_rows,
         error=f"row count must be within [{contract.min_rows}, {contract.max_rows}]",
@@ -96,6 +102,8 @@ def _row_count_check(contract: Contract) -> pa.Check:
 
 
 def _label_share_check(contract: Contract) -> pa.Check:
+    import pandera.pandas as pa
+
     share = contract.label_share
     return pa.Check(
         lambda df: share.min <= df[contract.label].mean() <= share.max,
@@ -105,6 +113,8 @@ def _label_share_check(contract: Contract) -> pa.Check:
 
 def table_schema(contract: Contract, with_label: bool = True) -> pa.DataFrameSchema:
     """The pandera schema for a table of records (with the label for training data)."""
+    import pandera.pandas as pa
+
     columns = {
         name: pa.Column("float64", pa.Check.in_range(b.min, b.max), nullable=False)
         for name, b in contract.features.items()
@@ -120,6 +130,8 @@ def table_schema(contract: Contract, with_label: bool = True) -> pa.DataFrameSch
 
 def check_table(frame: pd.DataFrame, contract: Contract) -> list[str]:
     """Every way the table breaks the contract, as readable lines (empty: it holds)."""
+    import pandera.pandas as pa
+
     try:
         table_schema(contract).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:

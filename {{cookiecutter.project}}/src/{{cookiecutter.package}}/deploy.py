@@ -38,6 +38,7 @@ class Outcome:
     warm: str | None
     switch_seconds: float | None = None
     notes: list[str] = field(default_factory=list)
+    canary_pending: bool = False
 
 
 def settings(p: Paths, environment: str) -> dict[str, Any]:
@@ -81,7 +82,8 @@ def verify(version: Version) -> None:
 
 
 def smoke(url: str, version: Version) -> None:
-    from {{ cookiecutter.package }}.gates import smoke_request
+    """The running version answers a prediction and serves the manifest's lineage."""
+    from {{ cookiecutter.package }}.serving import smoke_request
 
     try:
         outcome = smoke_request(url)
@@ -95,9 +97,14 @@ def smoke(url: str, version: Version) -> None:
         raise DeployError(f"{version.bento_tag} serves lineage {served}, not {version.lineage_id}")
 
 
-def routes_for(manifest: Manifest, urls: dict[str, str]) -> dict[str, Any]:
+def routes_for(manifest: Manifest, urls: dict[str, str], canary_done: bool) -> dict[str, Any]:
+    """Where the router sends requests.
+
+    `traffic.canary` is how a high-risk version rolls out: that share first,
+    everything once the canary analysis passed (recorded in the state).
+    """
     current = {"tag": manifest.current.bento_tag, "url": urls[manifest.current.bento_tag]}
-    if manifest.traffic.canary and manifest.previous:
+    if manifest.traffic.canary and manifest.previous and not canary_done:
         stable = {"tag": manifest.previous.bento_tag, "url": urls[manifest.previous.bento_tag]}
         return {"stable": stable, "canary": current, "canary_share": manifest.traffic.canary}
     return {"stable": current, "canary": None, "canary_share": 0}
@@ -135,32 +142,45 @@ class Reconciler:
     def _reconcile(self, manifest: Manifest) -> Outcome:
         state = self.target.load_state()
         versions = state["versions"]
-        verify(manifest.current)
+        current = manifest.current.bento_tag
         started = self._ensure_running(manifest.current, versions)
         try:
-            smoke(self.target.url(versions[manifest.current.bento_tag]), manifest.current)
+            smoke(self.target.url(versions[current]), manifest.current)
         except Exception:
             if started:
-                self._retire(manifest.current.bento_tag, versions)
+                self._retire(current, versions)
                 self.target.save_state(state)
             raise
-        if manifest.traffic.canary and manifest.previous:
-            verify(manifest.previous)
-            self._ensure_running(manifest.previous, versions)
-        routes = routes_for(manifest, {t: self.target.url(e) for t, e in versions.items()})
+        canary_done = current in state.get("canary_passed", [])
+        if manifest.traffic.canary and manifest.previous and not canary_done:
+            self._ensure_running(manifest.previous, versions)  # it takes the stable share
+        urls = {tag: self.target.url(entry) for tag, entry in versions.items()}
+        routes = routes_for(manifest, urls, canary_done)
         unchanged = routes == self.target.load_routes() and self.target.router_running(state)
         switch = None if unchanged else self._switch(routes, state)
         notes = self._warm_previous(manifest, versions)
         self._retire_others(manifest, versions)
         self.target.save_state(state)
-        previous = manifest.previous.bento_tag if manifest.previous else None
-        changed = not unchanged or started
-        return Outcome(self.environment, changed, routes["stable"]["tag"], previous, switch, notes)
+        outcome = Outcome(self.environment, started or not unchanged, routes["stable"]["tag"],
+                          manifest.previous.bento_tag if manifest.previous else None, switch, notes)
+        outcome.canary_pending = routes["canary"] is not None
+        return outcome
 
     def _ensure_running(self, version: Version, versions: dict[str, Any]) -> bool:
-        if self.target.version_running(versions.get(version.bento_tag)):
+        """Start the version unless it already runs, verified, for this lineage.
+
+        A warm version was verified when it started, so a rollback to it skips
+        the (slow) store checks and moves traffic at once; the smoke request
+        still confirms the lineage it serves.
+        """
+        entry = versions.get(version.bento_tag)
+        if self.target.version_running(entry) and entry.get("lineage_id") == version.lineage_id:
             return False
-        versions[version.bento_tag] = self.target.start_version(version.bento_tag)
+        verify(version)
+        if entry:
+            self._retire(version.bento_tag, versions)
+        started = self.target.start_version(version.bento_tag)
+        versions[version.bento_tag] = {**started, "lineage_id": version.lineage_id}
         return True
 
     def _switch(self, routes: dict[str, Any], state: dict[str, Any]) -> float:
@@ -174,7 +194,6 @@ class Reconciler:
         if manifest.previous is None:
             return ["no previous version in the manifest: nothing kept warm"]
         try:
-            verify(manifest.previous)
             self._ensure_running(manifest.previous, versions)
         except (DeployError, RuntimeError) as error:
             return [f"previous version {manifest.previous.bento_tag} not kept warm: {error}"]
@@ -189,9 +208,21 @@ class Reconciler:
 
     @staticmethod
     def _retire(tag: str, versions: dict[str, Any]) -> None:
+        """Ask a retired version to stop; traffic has already left it."""
         from {{ cookiecutter.package }}.local_target import stop_process
 
-        stop_process(versions.pop(tag)["pid"])
+        stop_process(versions.pop(tag)["pid"], wait=False)
+
+    def finish_canary(self, promote: bool) -> None:
+        """All traffic to the canary (it passed) or back to stable (it failed)."""
+        with self.target.lock():
+            state, routes = self.target.load_state(), self.target.load_routes()
+            winner = routes["canary"] if promote else routes["stable"]
+            if promote:
+                state.setdefault("canary_passed", []).append(winner["tag"])
+            self.target.write_routes({"stable": winner, "canary": None, "canary_share": 0})
+            self.target.save_state(state)
+            confirm_switch(self.target, winner["tag"])
 
 
 def stop_environment(p: Paths, environment: str) -> list[str]:
@@ -238,25 +269,20 @@ def commit_manifest(root, environment: str, message: str) -> None:
 
 
 def settle_canary(reconciler: Reconciler, commit: bool) -> str:
-    """Watch the canary; promote it to all traffic or send everything back to stable."""
-    from {{ cookiecutter.package }}.canary import analyse
-    from {{ cookiecutter.package }}.manifest import Traffic, dump_manifest
+    """Watch the canary for the window, then give it all traffic or take it all away.
 
-    manifest, target = reconciler.manifest(), reconciler.target
-    routes = target.load_routes()
+    A failed canary sends everything back to the previous version at once and,
+    with `commit`, reverts the promotion commit: the same path as a rollback.
+    """
+    from {{ cookiecutter.package }}.canary import analyse
+
+    routes = reconciler.target.load_routes()
     verdict = analyse(routes["stable"]["url"], routes["canary"]["url"], reconciler.settings["canary"])
-    env, tag = reconciler.environment, manifest.current.bento_tag
+    reconciler.finish_canary(promote=verdict.promote)
     if verdict.promote:
-        promoted = manifest.model_copy(update={"traffic": Traffic(stable=100, canary=0)})
-        path = manifest_path(reconciler.p.deploy_dir, env)
-        path.write_text(dump_manifest(promoted))
-        if commit:
-            commit_manifest(reconciler.p.root, env, f"Promote {tag} to all {env} traffic: {verdict.reason}")
-        reconciler.run()
-        return f"canary promoted: {verdict.reason}"
-    target.write_routes({"stable": routes["stable"], "canary": None, "canary_share": 0})
+        return f"canary {routes['canary']['tag']} promoted to all traffic: {verdict.reason}"
+    message = f"canary failed ({verdict.reason}); all traffic back on {routes['stable']['tag']}"
     if commit:
-        reverted = revert_manifest_change(reconciler.p.root, env)
-        reconciler.run()
-        raise DeployError(f"canary failed ({verdict.reason}); reverted {reverted[:12]}")
-    raise DeployError(f"canary failed ({verdict.reason}); all traffic back on {routes['stable']['tag']}")
+        reverted = revert_manifest_change(reconciler.p.root, reconciler.environment)
+        message += f"; reverted the manifest commit {reverted[:12]}"
+    raise DeployError(message)

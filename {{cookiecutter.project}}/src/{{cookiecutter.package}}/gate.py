@@ -22,9 +22,9 @@ LOG_TAIL = 600
 
 
 def build_or_explain(p: Paths) -> tuple[str | None, str]:
-    from {{ cookiecutter.package }}.bento import build_bento
+    try:  # importing bento imports the service, which reads the lineage: inside the try
+        from {{ cookiecutter.package }}.bento import build_bento
 
-    try:
         return build_bento(p), ""
     except Exception as error:  # reported as a failed row, never swallowed
         return None, f"bento build failed: {error}"
@@ -69,8 +69,17 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def lineage_or_nothing(p: Paths) -> dict[str, Any]:
+    """The candidate's lineage, for naming it; the gates already fail on a broken one."""
+    try:
+        lineage = read_json(p.lineage)
+    except (OSError, ValueError):
+        return {}
+    return lineage if isinstance(lineage, dict) else {}
+
+
 def report(p: Paths, settings: dict, bento_tag: str | None, results: list[GateResult]) -> dict:
-    lineage = read_json(p.lineage) if p.lineage.exists() else {}
+    lineage = lineage_or_nothing(p)
     return json_safe(
         {
             "passed": bool(results) and all(r.passed for r in results),

@@ -21,6 +21,7 @@ from {{ cookiecutter.package }}.config import Paths
 from {{ cookiecutter.package }}.contract import check_table, load_contract
 from {{ cookiecutter.package }}.io import file_digest, read_csv, read_json
 from {{ cookiecutter.package }}.manifest import load_optional_manifest, manifest_path
+from {{ cookiecutter.package }}.serving import smoke_request  # one smoke test for gate and deploy
 
 TIERS = ("low", "high")
 RERUN = "rerun `dvc repro`"
@@ -67,10 +68,11 @@ class GateInputs:
         return limits
 
 
-def explain(error: Exception) -> str:
+def explain(error: Exception, root: Path) -> str:
+    """What went wrong, with paths relative to the repository (the PR comment shows it)."""
     if isinstance(error, KeyError):
         return f"missing key {error} (check params.yaml, or {RERUN} to rewrite the outputs)"
-    return str(error) or type(error).__name__
+    return (str(error) or type(error).__name__).replace(f"{root}/", "")
 
 
 def fail_closed(name: str) -> Callable:
@@ -82,7 +84,8 @@ def fail_closed(name: str) -> Callable:
                 return check(inputs)
             except Exception as error:  # a gate must never pass, or crash, on bad input
                 evidence = {"error": f"{type(error).__name__}: {error}"}
-                return GateResult(name, False, f"could not evaluate: {explain(error)}", evidence)
+                message = f"could not evaluate: {explain(error, inputs.paths.root)}"
+                return GateResult(name, False, message, evidence)
 
         guarded.gate_name = name  # type: ignore[attr-defined]
         guarded.__doc__ = check.__doc__
@@ -291,8 +294,9 @@ def parity(inputs: GateInputs) -> GateResult:
     if gap > tolerance:
         problems.insert(
             0,
-            f"max |served - offline| = {gap:.3g} > {tolerance}: the service computes "
-            "features differently from training (features.py changed? rerun `dvc repro`)",
+            f"max |served - offline| = {gap:.3g} > {tolerance}: the service does not "
+            "reproduce training (features.py changed without retraining, or another model "
+            "packed: rerun `dvc repro`)",
         )
     message = "; ".join(problems) or "the service reproduces the offline predictions"
     evidence = {"rows": len(raw), "max_abs_difference": gap, "tolerance": tolerance}
@@ -301,16 +305,6 @@ def parity(inputs: GateInputs) -> GateResult:
 
 
 # --- packaging integrity ----------------------------------------------------------------
-
-
-def smoke_request(url: str) -> str:
-    contract = load_contract()
-    record = {name: (b.min + b.max) / 2 for name, b in contract.features.items()}
-    response = httpx.post(f"{url}/predict", json={"records": [record]}, timeout=30)
-    if response.status_code != 200:
-        return f"HTTP {response.status_code}: {response.text[:200]}"
-    probability = response.json()[0]["probability"]
-    return "ok" if 0.0 <= probability <= 1.0 else f"probability {probability} out of [0, 1]"
 
 
 def trained_model_digest(model: Path) -> str:

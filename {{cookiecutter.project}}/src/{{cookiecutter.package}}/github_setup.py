@@ -42,8 +42,11 @@ class EnvironmentSpec:
 ENVIRONMENTS = (
     EnvironmentSpec("staging", False, "staging deploys of every model"),
     EnvironmentSpec("production", False, "production deploys of low-risk models"),
-    EnvironmentSpec("production-high-risk", True,
-                    "production deploys of high-risk models: the approvers approve each one"),
+    EnvironmentSpec(
+        "production-high-risk",
+        True,
+        "production deploys of high-risk models: the approvers approve each one",
+    ),
 )
 
 
@@ -86,8 +89,9 @@ class GitHub:
     def call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
         response = self.client.request(method, path, json=payload)
         if response.status_code >= 400:
-            raise GitHubError(f"{method} {path} answered {response.status_code}: "
-                              f"{response.text[:300]}")
+            raise GitHubError(
+                f"{method} {path} answered {response.status_code}: {response.text[:300]}"
+            )
         return response.json() if response.content else None
 
 
@@ -95,15 +99,18 @@ def team_id(github: GitHub, owner: str, team: str) -> int:
     try:
         return github.call("GET", f"/orgs/{owner}/teams/{team}")["id"]
     except GitHubError as error:
-        raise GitHubError(f"team {owner}/{team} not found ({error.message}); create it, or "
-                          "pass --team with an existing team slug") from None
+        raise GitHubError(
+            f"team {owner}/{team} not found ({error.message}); create it, or "
+            "pass --team with an existing team slug"
+        ) from None
 
 
 def ensure_branch_policy(github: GitHub, repo: str, name: str) -> str:
     path = f"/repos/{repo}/environments/{name}/deployment-branch-policies"
     policies = github.call("GET", path).get("branch_policies", [])
-    if any(p.get("name") == DEPLOY_BRANCH and p.get("type", "branch") == "branch"
-           for p in policies):
+    if any(
+        p.get("name") == DEPLOY_BRANCH and p.get("type", "branch") == "branch" for p in policies
+    ):
         return "kept"
     github.call("POST", path, {"name": DEPLOY_BRANCH, "type": "branch"})
     return "added"
@@ -114,8 +121,9 @@ def ensure_environments(github: GitHub, repo: str, team: str) -> list[str]:
     reviewers = team_id(github, owner, team) if any(s.reviewed for s in ENVIRONMENTS) else None
     report = []
     for spec in ENVIRONMENTS:
-        github.call("PUT", f"/repos/{repo}/environments/{spec.name}",
-                    environment_payload(spec, reviewers))
+        github.call(
+            "PUT", f"/repos/{repo}/environments/{spec.name}", environment_payload(spec, reviewers)
+        )
         policy = ensure_branch_policy(github, repo, spec.name)
         who = f"reviewers: team {team}, no self-review" if spec.reviewed else "no reviewers"
         report.append(f"{spec.name}: {who}; branch policy {DEPLOY_BRANCH} {policy}")
@@ -128,10 +136,19 @@ def warn_if_private(github: GitHub, repo: str) -> None:
 
 
 @click.command("github-setup")
-@click.option("--repo", envvar="GITHUB_REPOSITORY", default=DEFAULT_REPO, show_default=True,
-              help="owner/name of the repository.")
-@click.option("--team", default=DEFAULT_TEAM, show_default=True,
-              help="Slug of the team (in the owner organisation) that approves deploys.")
+@click.option(
+    "--repo",
+    envvar="GITHUB_REPOSITORY",
+    default=DEFAULT_REPO,
+    show_default=True,
+    help="owner/name of the repository.",
+)
+@click.option(
+    "--team",
+    default=DEFAULT_TEAM,
+    show_default=True,
+    help="Slug of the team (in the owner organisation) that approves deploys.",
+)
 def github_setup(repo: str, team: str) -> None:
     """Create or update the deploy environments and their reviewers (idempotent).
 
@@ -139,8 +156,9 @@ def github_setup(repo: str, team: str) -> None:
     """
     token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
     if not token:
-        raise GitHubError("set GITHUB_TOKEN to a token of a repository admin "
-                          "(e.g. GITHUB_TOKEN=$(gh auth token))")
+        raise GitHubError(
+            "set GITHUB_TOKEN to a token of a repository admin (e.g. GITHUB_TOKEN=$(gh auth token))"
+        )
     github = GitHub(token, os.environ.get("GITHUB_API_URL", "https://api.github.com"))
     for line in ensure_environments(github, repo, team):
         click.echo(f"github-setup: {line}")

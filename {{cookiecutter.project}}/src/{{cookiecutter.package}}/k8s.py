@@ -56,7 +56,8 @@ PORT = 3000  # BentoML serves the API, /livez, /readyz and /metrics on one port
 SERVICE_PORT = 80
 BENTO_UID = 1034  # the `bentoml` user of images built by `bentoml containerize`
 ANNOTATION = "gitops-ml"  # prefix of this project's annotations
-NAME_LIMIT = 63  # a DNS label: the longest Service name or label value
+NAME_LIMIT = 63  # a DNS label: the longest Service name, namespace or label value
+SUBDOMAIN_LIMIT = 253  # the longest Deployment name
 # The root filesystem is read-only. BentoML writes its home (store folders and
 # Prometheus multiprocess files) and /tmp (worker sockets); the service writes
 # the prediction log the drift monitor reads to PREDICTION_LOG_DIR.
@@ -66,6 +67,18 @@ WRITABLE = {  # emptyDir volume -> (mount path, size limit)
     "tmp": ("/tmp", "256Mi"),
     "bentoml-home": (BENTOML_HOME, "256Mi"),
     "prediction-logs": (PREDICTION_LOG_DIR, "1Gi"),
+}
+POD_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": BENTO_UID,
+    "runAsGroup": BENTO_UID,
+    "fsGroup": BENTO_UID,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
 }
 ENV = {
     "BENTOML_DO_NOT_TRACK": "true",
@@ -95,11 +108,11 @@ def to_yaml(document: dict[str, Any]) -> str:
 # --- names and labels ----------------------------------------------------------------
 
 
-def checked_name(name: str) -> str:
-    if len(name) > NAME_LIMIT:
+def checked_name(name: str, limit: int = NAME_LIMIT) -> str:
+    if len(name) > limit:
         raise RenderError(
-            f"{name!r} has {len(name)} characters; Kubernetes allows {NAME_LIMIT} "
-            "in a Service name or label value (shorten the project name)"
+            f"{name!r} has {len(name)} characters; Kubernetes allows {limit} "
+            "here (shorten the project name)"
         )
     return name
 
@@ -115,7 +128,7 @@ def base_name(environment: str) -> str:
 
 
 def deployment_name(environment: str, version: Version) -> str:
-    return checked_name(f"{PROJECT}-{environment}-{short_version(version)}")
+    return checked_name(f"{PROJECT}-{environment}-{short_version(version)}", SUBDOMAIN_LIMIT)
 
 
 def environment_labels(environment: str) -> dict[str, str]:
@@ -192,11 +205,7 @@ def container(version: Version) -> dict[str, Any]:
         "startupProbe": probe("/livez", period=2, failures=30),
         "livenessProbe": probe("/livez", period=10, failures=3),
         "readinessProbe": probe("/readyz", period=5, failures=3),
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": CONTAINER_SECURITY,
         "volumeMounts": [{"name": name, "mountPath": path} for name, (path, _) in WRITABLE.items()],
     }
 
@@ -211,13 +220,7 @@ def pod_template(environment: str, version: Version) -> dict[str, Any]:
         },
         "spec": {
             "automountServiceAccountToken": False,
-            "securityContext": {
-                "runAsNonRoot": True,
-                "runAsUser": BENTO_UID,
-                "runAsGroup": BENTO_UID,
-                "fsGroup": BENTO_UID,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
+            "securityContext": POD_SECURITY,
             "containers": [container(version)],
             "volumes": [
                 {"name": name, "emptyDir": {"sizeLimit": size}}

@@ -46,13 +46,15 @@ def answers(url: str, path: str = "/readyz") -> bool:
         return False
 
 
-def stop_process(pid: int) -> None:
+def stop_process(pid: int, wait: bool = True) -> None:
     """Stop a process we started and its children (its own process group)."""
     if not pid_alive(pid):
         return
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
+        return
+    if not wait:
         return
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and pid_alive(pid):

@@ -40,7 +40,7 @@ from {{ cookiecutter.package }}.manifest import (
 
 MARKER = "<!-- {{ cookiecutter.project }}:ci-report -->"
 BASE_BRANCH = "main"
-IMAGE_REGISTRY = {{ cookiecutter.image_registry | tojson }}
+IMAGE_REGISTRY = "ghcr.io/{{ cookiecutter.github_owner }}/{{ cookiecutter.project }}"
 NO_COMMIT = "0" * 40
 DIGEST_LINE = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 
@@ -112,7 +112,10 @@ def pull_pinned_data(root: Path) -> None:
     files = pinned_data_files(root)
     result = subprocess.run(
         [sys.executable, "-m", "dvc", "pull", *files],
-        cwd=root, capture_output=True, text=True, check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         said = (result.stdout + result.stderr).strip().splitlines()[-6:]
@@ -128,7 +131,10 @@ def pull_everything_else(root: Path) -> None:
     """Outputs and the run cache: whatever the remote has, so nothing trains twice."""
     result = subprocess.run(
         [sys.executable, "-m", "dvc", "pull", "--run-cache", "--allow-missing"],
-        cwd=root, capture_output=True, text=True, check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         click.echo("pull: no outputs or run cache restored; `dvc repro` will run the stages")
@@ -152,11 +158,14 @@ def diff_markdown(root: Path, kind: str, base: str) -> str:
     every = ["--all"] if kind == "metrics" else []
     result = subprocess.run(
         [sys.executable, "-m", "dvc", kind, "diff", base, "--md", *every],
-        cwd=root, capture_output=True, text=True, check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         return f"_`dvc {kind} diff {base}` failed: {result.stderr.strip()[:300]}_"
-    table = result.stdout.strip()
+    table = result.stdout.strip().replace(base, base[:12])
     rows = [line for line in table.splitlines() if line.startswith("|")]
     return table if len(rows) > 2 else f"_No {kind} changed against `{base[:12]}`._"
 
@@ -213,7 +222,8 @@ def render_comment(p: Paths, base: str, bento_tag: str | None, repro_outcome: st
         MARKER,
         "## Model report",
         verdict(report, repro_outcome),
-        f"Bento: `{bento_tag or 'not built'}`" + (f" · [workflow run]({run_url})" if run_url else ""),
+        f"Bento: `{bento_tag or 'not built'}`"
+        + (f" · [workflow run]({run_url})" if run_url else ""),
         f"### Metrics against `{base[:12]}`",
         diff_markdown(p.root, "metrics", base),
         f"### Params against `{base[:12]}`",
@@ -242,11 +252,21 @@ def existing_comment(root: Path, repo: str, number: str) -> int | None:
 def post_or_update(root: Path, repo: str, number: str, body: str) -> str:
     comment_id = existing_comment(root, repo, number)
     if comment_id is None:
-        gh_api(root, "--method", "POST", f"repos/{repo}/issues/{number}/comments",
-               payload={"body": body})
+        gh_api(
+            root,
+            "--method",
+            "POST",
+            f"repos/{repo}/issues/{number}/comments",
+            payload={"body": body},
+        )
         return "created"
-    gh_api(root, "--method", "PATCH", f"repos/{repo}/issues/comments/{comment_id}",
-           payload={"body": body})
+    gh_api(
+        root,
+        "--method",
+        "PATCH",
+        f"repos/{repo}/issues/comments/{comment_id}",
+        payload={"body": body},
+    )
     return f"updated comment {comment_id}"
 
 
@@ -263,10 +283,20 @@ def current_bento_tag(p: Paths) -> str | None:
 
 
 @click.command("pr-comment")
-@click.option("--base", envvar="BASE_SHA", default=BASE_BRANCH, show_default=True,
-              help="Commit or branch to diff metrics and params against.")
-@click.option("--pr", "number", envvar="PR_NUMBER", default=None,
-              help="Pull request number; without it the comment is only printed.")
+@click.option(
+    "--base",
+    envvar="BASE_SHA",
+    default=BASE_BRANCH,
+    show_default=True,
+    help="Commit or branch to diff metrics and params against.",
+)
+@click.option(
+    "--pr",
+    "number",
+    envvar="PR_NUMBER",
+    default=None,
+    help="Pull request number; without it the comment is only printed.",
+)
 @click.option("--repo", envvar="GITHUB_REPOSITORY", default=None, help="owner/name.")
 @click.option("--repro-outcome", envvar="REPRO_OUTCOME", default="unknown")
 def pr_comment(base: str, number: str | None, repo: str | None, repro_outcome: str) -> None:
@@ -314,8 +344,13 @@ def release_record(p: Paths, bento_tag: str, image: str) -> dict[str, Any]:
 
 
 @click.command("image")
-@click.option("--backend", envvar="CONTAINER_BACKEND", default="docker", show_default=True,
-              help="bentoml containerize backend, also used to push.")
+@click.option(
+    "--backend",
+    envvar="CONTAINER_BACKEND",
+    default="docker",
+    show_default=True,
+    help="bentoml containerize backend, also used to push.",
+)
 @click.option("--registry", envvar="IMAGE_REGISTRY", default=IMAGE_REGISTRY, show_default=True)
 def image(backend: str, registry: str) -> None:
     """Containerize the bento, push it, print image@sha256 (and write reports/release.json)."""
@@ -327,8 +362,7 @@ def image(backend: str, registry: str) -> None:
     reference = f"{registry}:{bento_tag.split(':')[1]}"
     registry_login(p.root, backend, registry)
     bentoml = str(Path(sys.executable).with_name("bentoml"))
-    run(p.root, bentoml, "containerize", bento_tag, "--backend", backend,
-        "--image-tag", reference)
+    run(p.root, bentoml, "containerize", bento_tag, "--backend", backend, "--image-tag", reference)
     pinned = f"{registry}@{push_by_digest(p.root, backend, reference)}"
     record = release_record(p, bento_tag, pinned)
     write_json(record, p.reports_dir / "release.json")
@@ -362,12 +396,26 @@ def propose(root: Path, branch: str, title: str, body: str, direct: bool = False
         git(root, "push", "origin", f"HEAD:refs/heads/{BASE_BRANCH}")
         return f"pushed to {BASE_BRANCH}"
     git(root, "push", "--force", "origin", f"HEAD:refs/heads/{branch}")
-    found = json.loads(run(root, "gh", "pr", "list", "--head", branch, "--state", "open",
-                           "--json", "number,url") or "[]")
+    found = json.loads(
+        run(root, "gh", "pr", "list", "--head", branch, "--state", "open", "--json", "number,url")
+        or "[]"
+    )
     if found:
         return f"updated {found[0]['url']}"
-    return run(root, "gh", "pr", "create", "--base", BASE_BRANCH, "--head", branch,
-               "--title", title, "--body", body).strip()
+    return run(
+        root,
+        "gh",
+        "pr",
+        "create",
+        "--base",
+        BASE_BRANCH,
+        "--head",
+        branch,
+        "--title",
+        title,
+        "--body",
+        body,
+    ).strip()
 
 
 def start_branch(root: Path, branch: str) -> None:
@@ -418,23 +466,33 @@ def check_revertable(root: Path, sha: str, relative: str) -> None:
     """Refuse what a revert cannot undo safely; say what to do instead."""
     touched = git(root, "show", "--format=", "--name-status", sha).splitlines()
     if f"A\t{relative}" in touched:
-        raise ReleaseError(f"{sha[:12]} created {relative}: there is no earlier version to go "
-                           "back to (delete the manifest by hand to stop serving)")
+        raise ReleaseError(
+            f"{sha[:12]} created {relative}: there is no earlier version to go "
+            "back to (delete the manifest by hand to stop serving)"
+        )
     others = [line.split("\t")[-1] for line in touched if line.split("\t")[-1] != relative]
     if others:
         raise ReleaseError(f"{sha[:12]} also changes {others}; revert it by hand")
     message = git(root, "show", "--format=%B", "--no-patch", sha)
     if "This reverts commit" in message:
-        raise ReleaseError(f"the last change to {relative} ({sha[:12]}) is already a rollback; "
-                           "reverting it would re-promote the version it removed")
+        raise ReleaseError(
+            f"the last change to {relative} ({sha[:12]}) is already a rollback; "
+            "reverting it would re-promote the version it removed"
+        )
 
 
 @click.command("propose-rollback")
 @click.argument("environment")
-@click.option("--push", "push_mode", envvar="ROLLBACK_PUSH", default="pr", show_default=True,
-              type=click.Choice(["pr", "direct"]),
-              help="pr: open a pull request; direct: push the revert to main "
-                   "(only where branch protection lets this identity push).")
+@click.option(
+    "--push",
+    "push_mode",
+    envvar="ROLLBACK_PUSH",
+    default="pr",
+    show_default=True,
+    type=click.Choice(["pr", "direct"]),
+    help="pr: open a pull request; direct: push the revert to main "
+    "(only where branch protection lets this identity push).",
+)
 def propose_rollback(environment: str, push_mode: str) -> None:
     """Revert the last commit that changed deploy/ENVIRONMENT.yaml, and propose the revert."""
     from {{ cookiecutter.package }}.deploy import (
@@ -456,8 +514,10 @@ def propose_rollback(environment: str, push_mode: str) -> None:
         raise ReleaseError(f"the revert did not take {sha[:12]}; the branch moved under us")
     subject = git(p.root, "show", "--format=%s", "--no-patch", sha)
     title = f"Roll back {environment}: revert {sha[:12]}"
-    body = (f"Reverts {sha} (\"{subject}\"), the last change to `{relative}`.\n\n"
-            "The previous version is kept warm, so traffic moves as soon as deploy.yml runs.")
+    body = (
+        f'Reverts {sha} ("{subject}"), the last change to `{relative}`.\n\n'
+        "The previous version is kept warm, so traffic moves as soon as deploy.yml runs."
+    )
     branch = f"rollback/{environment}-{sha[:12]}"
     click.echo(f"rollback: {propose(p.root, branch, title, body, push_mode == 'direct')}")
 
@@ -466,7 +526,11 @@ def propose_rollback(environment: str, push_mode: str) -> None:
 
 
 def is_commit(root: Path, rev: str | None) -> bool:
-    return bool(rev) and rev != NO_COMMIT and run_ok(root, "git", "cat-file", "-e", f"{rev}^" + "{commit}")
+    return (
+        bool(rev)
+        and rev != NO_COMMIT
+        and run_ok(root, "git", "cat-file", "-e", f"{rev}^" + "{commit}")
+    )
 
 
 def run_ok(root: Path, *command: str) -> bool:
@@ -477,8 +541,9 @@ def changed_files(root: Path, before: str | None, after: str) -> list[str]:
     """Files the push changed; for a first push (no known `before`), the last commit's."""
     if is_commit(root, before):
         return git(root, "diff", "--name-only", str(before), after).splitlines()
-    return git(root, "diff-tree", "--no-commit-id", "--name-only", "-r", "--root",
-               after).splitlines()
+    return git(
+        root, "diff-tree", "--no-commit-id", "--name-only", "-r", "--root", after
+    ).splitlines()
 
 
 def manifest_at(root: Path, rev: str | None, relative: str) -> Manifest | None:
@@ -494,9 +559,13 @@ def plan_environment(root: Path, environment: str, before: str | None, after: st
         return {"environment": environment, "deploy": False, "reason": f"{relative} deleted"}
     # The stricter of the old and new tier: lowering the tier needs the approvers too.
     tier = "high" if "high" in (new.risk_tier, old.risk_tier if old else "low") else "low"
-    return {"environment": environment, "deploy": True, "risk_tier": tier,
-            "github_environment": github_environment(environment, tier),
-            "bento_tag": new.current.bento_tag}
+    return {
+        "environment": environment,
+        "deploy": True,
+        "risk_tier": tier,
+        "github_environment": github_environment(environment, tier),
+        "bento_tag": new.current.bento_tag,
+    }
 
 
 @click.command("deploy-plan")
@@ -506,8 +575,11 @@ def deploy_plan(before: str | None, after: str) -> None:
     """Which environments this push changes, and the GitHub environment of each deploy."""
     root = paths().root
     changed = set(changed_files(root, before, after))
-    plans = [plan_environment(root, env, before, after)
-             for env in ENVIRONMENTS if f"deploy/{env}.yaml" in changed]
+    plans = [
+        plan_environment(root, env, before, after)
+        for env in ENVIRONMENTS
+        if f"deploy/{env}.yaml" in changed
+    ]
     outputs = {"plan": json.dumps(plans, sort_keys=True)}
     for env in ENVIRONMENTS:
         chosen = next((x for x in plans if x["environment"] == env and x["deploy"]), None)
@@ -520,8 +592,12 @@ def deploy_plan(before: str | None, after: str) -> None:
 
 @click.command("smoke-deployed")
 @click.argument("environment")
-@click.option("--url", envvar="SERVICE_URL", default=None,
-              help="Base URL of the deployed service (the environment's SERVICE_URL variable).")
+@click.option(
+    "--url",
+    envvar="SERVICE_URL",
+    default=None,
+    help="Base URL of the deployed service (the environment's SERVICE_URL variable).",
+)
 def smoke_deployed(environment: str, url: str | None) -> None:
     """Check the deployed service answers and serves the manifest's lineage."""
     import httpx
@@ -537,10 +613,12 @@ def smoke_deployed(environment: str, url: str | None) -> None:
         raise ReleaseError("no SERVICE_URL: set it as a variable of the GitHub environment")
     served = httpx.post(f"{url.rstrip('/')}/lineage", json={}, timeout=30).json()
     expected = {manifest.current.lineage_id} | (
-        {manifest.previous.lineage_id} if manifest.previous and manifest.traffic.canary else set())
+        {manifest.previous.lineage_id} if manifest.previous and manifest.traffic.canary else set()
+    )
     if served.get("lineage_id") not in expected:
-        raise ReleaseError(f"{url} serves lineage {served.get('lineage_id')}, the manifest "
-                           f"says {sorted(expected)}")
+        raise ReleaseError(
+            f"{url} serves lineage {served.get('lineage_id')}, the manifest says {sorted(expected)}"
+        )
     answer = smoke_request(url.rstrip("/"))
     if answer != "ok":
         raise ReleaseError(f"smoke request to {url}: {answer}")

@@ -176,7 +176,10 @@ def test_a_contract_file_that_does_not_parse_fails_the_data_gate(
     broken.write_text(text)
     # The real loader, reading the broken file instead of the package's contract.
     monkeypatch.setattr(gates, "load_contract", lambda: load_contract.__wrapped__(broken))
-    assert_failed_closed(gates.data_contract(inputs(repo)), str(broken), reason)
+    result = gates.data_contract(inputs(repo))
+    assert_failed_closed(result, reason)
+    assert result.message.startswith("could not evaluate: contract.yaml ")  # relative to the repo
+    assert str(broken) in result.evidence["error"]
 
 
 # --- baseline and production ------------------------------------------------------------
@@ -240,6 +243,14 @@ def test_missing_or_broken_metrics_fail_closed(repo, content, reason):
     if content is not None:
         repo.metrics.write_text(content)
     assert_failed_closed(gates.baseline(inputs(repo)), reason, "dvc repro")
+
+
+def test_failure_messages_name_files_relative_to_the_repository(repo):
+    repo.metrics.unlink()
+    result = gates.baseline(inputs(repo))
+    assert "metrics/metrics.json is missing" in result.message
+    assert str(repo.root) not in result.message
+    assert str(repo.metrics) in result.evidence["error"]  # the full path stays in the evidence
 
 
 def test_a_missing_threshold_fails_closed(repo):
@@ -327,7 +338,7 @@ def test_parity_fails_with_the_largest_difference(repo, monkeypatch):
     result = gates.parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
     assert result.passed is False
     assert "max |served - offline| = 0.25 > 1e-09" in result.message
-    assert "features.py" in result.message
+    assert "features.py changed without retraining" in result.message
 
 
 @pytest.mark.parametrize(
@@ -530,7 +541,11 @@ def test_report_has_the_verdict_the_model_and_every_gate(repo):
     json.dumps(result, allow_nan=False)
 
 
-def test_report_without_a_lineage_names_no_model(repo):
+@pytest.mark.parametrize("lineage", [None, "{broken", "[]"], ids=["missing", "not-json", "list"])
+def test_report_without_a_readable_lineage_names_no_model(repo, lineage):
+    if lineage is not None:
+        repo.lineage.parent.mkdir(parents=True)
+        repo.lineage.write_text(lineage)
     result = gate.report(repo, SETTINGS, None, RESULTS[:1])
     assert result["passed"] is True
     assert result["model_tag"] is None and result["lineage_id"] is None

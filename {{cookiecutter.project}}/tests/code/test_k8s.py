@@ -240,7 +240,7 @@ def test_versions_that_would_share_a_deployment_name_are_refused():
 
 def test_names_longer_than_a_dns_label_are_refused():
     assert checked_name("x" * 63) == "x" * 63
-    with pytest.raises(RenderError, match="64 characters"):
+    with pytest.raises(RenderError, match="64 characters; Kubernetes allows 63"):
         checked_name("x" * 64)
 
 

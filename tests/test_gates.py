@@ -1,0 +1,326 @@
+"""The gates on real baked projects: a fresh bake passes, each negative fixture is stopped.
+
+Every test drives a baked project the way a user would (`make repro`, `dvc repro`,
+`python -m <package> gate`) and reads what the gate stage wrote: reports/gate.json
+and the message a user sees. Tests that change a project work on a copy of the
+shared trained project, so each starts from a model that passed.
+"""
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import Project, bake, run
+
+pytestmark = pytest.mark.slow
+
+LOW_RISK_GATES = ["data contract", "baseline", "training-serving parity", "packaging integrity"]
+RAW = "data/raw/breast_cancer.csv"
+
+
+class Isolated(Project):
+    """A project whose commands import its own source.
+
+    The baked projects share one environment, whose editable install points at
+    whichever project ran `make install` last; PYTHONPATH puts this project's
+    src/ first, so an edit to its features.py is what its gate runs.
+    """
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**super().env, "PYTHONPATH": str(self.path / "src")}
+
+    def python(self, code: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        command = [str(self.venv / "bin" / "python"), "-c", code, *args]
+        return run(command, self.path, self.env, check)
+
+    def gate(self) -> subprocess.CompletedProcess:
+        """Only the gate stage, as `dvc repro` would run it (no retraining)."""
+        command = [str(self.venv / "bin" / "python"), "-m", self.package, "gate"]
+        return run(command, self.path, self.env, check=False)
+
+
+def output(result: subprocess.CompletedProcess) -> str:
+    return result.stdout + result.stderr
+
+
+def report(project: Project) -> dict[str, Any]:
+    return project.read_json("reports/gate.json")
+
+
+def gates_by_name(project: Project) -> dict[str, dict[str, Any]]:
+    return {gate["name"]: gate for gate in report(project)["gates"]}
+
+
+def edit(project: Project, relative: str, old: str, new: str) -> None:
+    """Replace one exact piece of a file's text (it must occur exactly once)."""
+    path = project.path / relative
+    text = path.read_text()
+    assert text.count(old) == 1, f"expected exactly one {old!r} in {relative}"
+    path.write_text(text.replace(old, new))
+
+
+def sha256(path: Path) -> str:
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def stages_run(result: subprocess.CompletedProcess) -> list[str]:
+    return [
+        line.split("'")[1]
+        for line in output(result).splitlines()
+        if line.startswith("Running stage '")
+    ]
+
+
+def trained(root: Path, venv: Path, **answers: Any) -> Isolated:
+    """Bake, `make setup` and `make repro` (through the gate), running the project's own code."""
+    project = Isolated(bake(root / "bake", **answers), venv, root / "remote")
+    project.make("setup")
+    project.make("repro")
+    return project
+
+
+@pytest.fixture(scope="module")
+def gated_project(tmp_path_factory: pytest.TempPathFactory, project_venv: Path) -> Isolated:
+    """One default project, trained and gated, for the tests that read it or copy it.
+
+    Not conftest's trained_project: its commands import whichever source the shared
+    environment's editable install points at, which another bake may have moved.
+    """
+    return trained(tmp_path_factory.mktemp("gated"), project_venv)
+
+
+@pytest.fixture
+def trained_copy(gated_project: Isolated, tmp_path: Path) -> Isolated:
+    """A copy of the gated project (git, DVC cache, model store and all) to change."""
+    target = tmp_path / gated_project.path.name
+    shutil.copytree(gated_project.path, target, symlinks=True)
+    return Isolated(target, gated_project.venv, gated_project.remote)
+
+
+# --- (a) a fresh bake passes every gate --------------------------------------------------
+
+
+def test_a_fresh_low_risk_bake_passes_its_four_gates(gated_project: Project) -> None:
+    result = report(gated_project)
+    assert (result["passed"], result["mode"], result["risk_tier"]) == (True, "enforce", "low")
+    assert [gate["name"] for gate in result["gates"]] == LOW_RISK_GATES
+    assert all(gate["passed"] for gate in result["gates"]), result["gates"]
+    lineage = gated_project.read_json("models/lineage.json")
+    assert result["model_digest"] == lineage["model"]["digest"]
+    assert result["lineage_id"] == lineage["lineage_id"]
+    baseline = gates_by_name(gated_project)["baseline"]
+    assert "no production model yet" in baseline["message"]
+    assert baseline["evidence"]["production"] is None
+    table = (gated_project.path / "reports" / "gate.md").read_text()
+    assert table.startswith("### Gates passed (enforce mode, risk tier low)")
+    assert "gate" in yaml.safe_load((gated_project.path / "dvc.lock").read_text())["stages"]
+
+
+def test_a_fresh_high_risk_bake_passes_five_gates_with_stricter_thresholds(
+    tmp_path: Path, project_venv: Path
+) -> None:
+    project = trained(tmp_path, project_venv, risk_tier="high")
+    result = report(project)
+    assert (result["passed"], result["risk_tier"]) == (True, "high")
+    assert [gate["name"] for gate in result["gates"]] == [*LOW_RISK_GATES, "fairness"]
+    assert all(gate["passed"] for gate in result["gates"]), result["gates"]
+    gates = gates_by_name(project)
+    assert gates["baseline"]["evidence"]["thresholds"]["min_metric"] == 0.95
+    fairness = gates["fairness"]["evidence"]
+    assert fairness["group_column"] == "texture_error"
+    assert fairness["gap"] <= fairness["max_gap"]
+    assert min(fairness["sizes"].values()) >= 20
+
+
+# --- (b) a feature change without retraining: parity ------------------------------------
+
+
+def test_a_feature_change_without_retraining_fails_parity(trained_copy: Isolated) -> None:
+    edit(
+        trained_copy,
+        f"src/{trained_copy.package}/features.py",
+        '"radius_growth": lambda raw: raw["worst_radius"] - raw["mean_radius"],',
+        '"radius_growth": lambda raw: raw["worst_radius"] - 0.5 * raw["mean_radius"],',
+    )
+    result = trained_copy.gate()
+    assert result.returncode == 1, output(result)
+    assert "a gate failed" in result.stderr
+    gates = gates_by_name(trained_copy)
+    parity = gates["training-serving parity"]
+    assert parity["passed"] is False
+    difference = parity["evidence"]["max_abs_difference"]
+    assert difference > 1e-3
+    assert f"max |served - offline| = {difference:.3g} > 1e-09" in parity["message"]
+    # The same model is packed: only the feature definition moved.
+    assert gates["packaging integrity"]["passed"], gates["packaging integrity"]["message"]
+    assert "| training-serving parity | **FAIL** |" in result.stdout
+
+
+# --- (c) a model swapped in the store: packaging integrity -------------------------------
+
+TRAIN_ANOTHER = """
+import sys, joblib
+from {package}.config import paths
+from {package}.io import read_csv
+from {package}.train import fit
+params = {{"C": 0.01, "max_iter": 1000, "class_weight": None, "seed": 0}}
+joblib.dump(fit(read_csv(paths().train_features), params), sys.argv[1])
+"""
+
+
+def test_a_model_swapped_in_the_store_fails_packaging_integrity(
+    trained_copy: Isolated, tmp_path: Path
+) -> None:
+    lineage = trained_copy.read_json("models/lineage.json")
+    name, version = lineage["model"]["tag"].split(":")
+    stored = trained_copy.path / ".bentoml" / "models" / name / version / "model.joblib"
+    assert sha256(stored) == lineage["model"]["digest"]
+    other = tmp_path / "other.joblib"
+    trained_copy.python(TRAIN_ANOTHER.format(package=trained_copy.package), str(other))
+    stored.unlink()
+    shutil.copyfile(other, stored)
+    swapped = sha256(stored)
+    assert swapped != lineage["model"]["digest"]
+
+    result = trained_copy.gate()
+    assert result.returncode == 1, output(result)
+    packaging = gates_by_name(trained_copy)["packaging integrity"]
+    assert packaging["passed"] is False
+    expected = lineage["model"]["digest"]
+    assert f"model in bento {swapped} != lineage {expected}" in packaging["message"]
+    assert packaging["evidence"]["bento_model_digest"] == swapped
+
+
+# --- (d) a weakened model: baseline; then warn mode -------------------------------------
+
+
+def test_a_weakened_model_is_stopped_in_enforce_and_reported_in_warn_mode(
+    trained_copy: Isolated,
+) -> None:
+    # Train on shuffled labels: the model learns nothing (roc_auc near 0.5).
+    edit(
+        trained_copy,
+        f"src/{trained_copy.package}/train.py",
+        "model.fit(train[feature_names()], train[label])",
+        "model.fit(train[feature_names()], train[label].sample(frac=1.0, random_state=0).to_numpy())",
+    )
+    enforced = trained_copy.dvc("repro", check=False)
+    assert enforced.returncode != 0, output(enforced)
+    assert stages_run(enforced) == ["train", "evaluate", "gate"]
+    assert "failed to reproduce 'gate'" in output(enforced)
+    result = report(trained_copy)
+    assert (result["passed"], result["mode"]) == (False, "enforce")
+    baseline = gates_by_name(trained_copy)["baseline"]
+    assert baseline["passed"] is False
+    assert baseline["evidence"]["model"] < 0.9
+    assert "is below the floor 0.9 (min_metric)" in baseline["message"]
+    assert "| baseline | **FAIL** |" in output(enforced)
+
+    edit(trained_copy, "params.yaml", "  mode: enforce\n", "  mode: warn\n")
+    warned = trained_copy.dvc("repro", check=False)
+    assert warned.returncode == 0, output(warned)
+    assert stages_run(warned) == ["gate"]
+    assert "WARNING: a gate failed, but gate.mode is 'warn'" in output(warned)
+    result = report(trained_copy)
+    assert (result["passed"], result["mode"]) == (False, "warn")
+    assert gates_by_name(trained_copy)["baseline"]["passed"] is False
+    table = (trained_copy.path / "reports" / "gate.md").read_text()
+    assert table.startswith("### Gates FAILED (warn mode, risk tier low)")
+
+
+# --- (e) bad data stops at validate -----------------------------------------------------
+
+BREAK_DATA = """
+import sys
+from pathlib import Path
+import numpy as np
+from {package}.io import write_csv
+from {package}.sample_data import sample_frame
+frame, kind = sample_frame(), sys.argv[1]
+if kind == "missing-column":
+    frame = frame.drop(columns="mean_radius")
+elif kind == "missing-values":
+    frame.loc[frame.index[:10], "mean_texture"] = np.nan
+elif kind == "shifted":
+    frame["mean_area"] = frame["mean_area"] * 1000
+raw = Path("{raw}")
+raw.unlink()  # never write through a link into the DVC cache
+write_csv(frame, raw)
+"""
+
+
+@pytest.mark.parametrize(
+    "kind, column, check",
+    [
+        ("missing-column", "mean_radius", "column_in_dataframe"),
+        ("missing-values", "mean_texture", "not_nullable"),
+        ("shifted", "mean_area", "in_range"),
+    ],
+)
+def test_bad_data_stops_at_validate_naming_the_column(
+    trained_copy: Isolated, kind: str, column: str, check: str
+) -> None:
+    trained_copy.python(BREAK_DATA.format(package=trained_copy.package, raw=RAW), kind)
+    result = trained_copy.dvc("repro", check=False)
+    assert result.returncode != 0, output(result)
+    assert stages_run(result) == ["validate"]
+    assert "the raw data breaks its contract" in result.stderr
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert problems, result.stderr
+    assert any(column in line and check in line for line in problems), problems
+    validation = trained_copy.read_json("reports/validate.json")
+    assert validation["passed"] is False
+
+
+# --- (f) the model in production --------------------------------------------------------
+
+
+def production_manifest(project: Project, roc_auc: float) -> str:
+    lineage = project.read_json("models/lineage.json")
+    current = {
+        "bento_tag": report(project)["bento_tag"],
+        "model_tag": lineage["model"]["tag"],
+        "lineage_id": lineage["lineage_id"],
+        "metrics": {"roc_auc": roc_auc},
+    }
+    return yaml.safe_dump({"environment": "production", "risk_tier": "low", "current": current})
+
+
+def test_a_model_worse_than_production_beyond_tolerance_fails(trained_copy: Isolated) -> None:
+    candidate = trained_copy.read_json("metrics/metrics.json")["model"]["roc_auc"]
+    assert candidate < 0.999  # so production at 1.0 is more than 0.001 better
+    edit(trained_copy, "params.yaml", "production_tolerance: 0.02", "production_tolerance: 0.001")
+    (trained_copy.path / "deploy" / "production.yaml").write_text(
+        production_manifest(trained_copy, 1.0)
+    )
+    result = trained_copy.dvc("repro", check=False)
+    assert result.returncode != 0, output(result)
+    assert stages_run(result) == ["gate"]
+    baseline = gates_by_name(trained_copy)["baseline"]
+    assert baseline["passed"] is False
+    assert baseline["evidence"]["production"] == 1.0
+    expected = f"{candidate:.4f} is worse than production (1.0000) by more than 0.001"
+    assert expected in baseline["message"]
+    assert "no production model" not in baseline["message"]
+
+
+def test_an_invalid_production_manifest_fails_the_gate_naming_the_file(
+    trained_copy: Isolated,
+) -> None:
+    manifest = yaml.safe_load(production_manifest(trained_copy, 0.5))
+    manifest["current"]["bento_tag"] = "Not A Tag"
+    (trained_copy.path / "deploy" / "production.yaml").write_text(yaml.safe_dump(manifest))
+    result = trained_copy.dvc("repro", check=False)
+    assert result.returncode != 0, output(result)
+    baseline = gates_by_name(trained_copy)["baseline"]
+    assert baseline["passed"] is False
+    prefix = "could not evaluate: deploy/production.yaml is not a valid manifest: "
+    assert baseline["message"].startswith(prefix), baseline["message"]
+    assert "current.bento_tag" in baseline["message"]
+    assert report(trained_copy)["passed"] is False
+    assert "| baseline | **FAIL** | could not evaluate:" in output(result)

@@ -1,0 +1,323 @@
+"""The whole lifecycle, end to end, on the local deploy target.
+
+Bake -> set up -> train v1 through the gates -> promote and deploy v1 ->
+train v2 -> promote and deploy v2 (v1 kept warm; high risk: a canary first)
+-> `git revert` of the promotion -> deploy -> v1 answers again, timed. Then
+the faults: each leaves the serving version untouched and says why.
+"""
+
+import fcntl
+import json
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from conftest import Project, bake
+
+pytestmark = pytest.mark.slow
+
+CANARY_WINDOW_SECONDS = "6"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Production:
+    """The production environment of a baked project, seen from outside."""
+
+    def __init__(self, project: Project, port: int) -> None:
+        self.project, self.port = project, port
+        self.url = f"http://127.0.0.1:{port}"
+
+    def serving(self) -> str:
+        return httpx.get(f"{self.url}/readyz", timeout=5).headers["x-bento-tag"]
+
+    def predict(self) -> tuple[str, float]:
+        record = sample_record(self.project)
+        response = httpx.post(f"{self.url}/predict", json={"records": [record]}, timeout=30)
+        response.raise_for_status()
+        return response.headers["x-bento-tag"], response.json()[0]["probability"]
+
+    def state(self) -> dict:
+        return self.project.read_json(".deploy/production/state.json")
+
+    def deploy(self, *args: str, check: bool = True):
+        return self.project.cli("deploy", "production", *args, check=check)
+
+
+def sample_record(project: Project) -> dict[str, float]:
+    import csv
+
+    with (project.path / "data/features/eval_raw.csv").open() as handle:
+        return {k: float(v) for k, v in next(csv.DictReader(handle)).items()}
+
+
+class Load(threading.Thread):
+    """Steady requests to the router while a canary is watched."""
+
+    def __init__(self, production: Production) -> None:
+        super().__init__(daemon=True)
+        self.production, self.stop, self.sent = production, threading.Event(), 0
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.production.predict()
+                self.sent += 1
+            except httpx.HTTPError:
+                time.sleep(0.05)
+
+
+def commit_all(project: Project, message: str) -> str:
+    project.git("add", "--all")
+    project.git("commit", "--quiet", "--no-verify", "-m", message)
+    return project.git("rev-parse", "HEAD").stdout.strip()
+
+
+def train(project: Project, message: str) -> None:
+    project.make("repro")
+    commit_all(project, message)
+
+
+def promote(project: Project) -> str:
+    project.cli("promote", "production", "--commit")
+    return project.git("rev-parse", "HEAD").stdout.strip()
+
+
+def set_params(project: Project, edit) -> None:
+    path = project.path / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    edit(params)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def deploy_with_load(production: Production, *args: str, check: bool = True):
+    loads = [Load(production) for _ in range(3)]
+    for load in loads:
+        load.start()
+    try:
+        return production.deploy(*args, check=check)
+    finally:
+        for load in loads:
+            load.stop.set()
+            load.join()
+
+
+class Stopwatch(threading.Thread):
+    """From the revert until the router answers from `tag`."""
+
+    def __init__(self, production: Production, tag: str) -> None:
+        super().__init__(daemon=True)
+        self.production, self.tag = production, tag
+        self.began, self.seconds = time.monotonic(), None
+
+    def run(self) -> None:
+        while time.monotonic() - self.began < 300:
+            try:
+                if self.production.serving() == self.tag:
+                    self.seconds = time.monotonic() - self.began
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.01)
+
+
+@pytest.fixture(scope="module", params=["low", "high"])
+def story(request, tmp_path_factory, project_venv):
+    """Run the lifecycle once per risk tier; the tests read what happened."""
+    tier = request.param
+    root = tmp_path_factory.mktemp(f"lifecycle-{tier}")
+    project = Project(bake(root / "bake", risk_tier=tier), project_venv, root / "remote")
+    port = free_port()
+    project.extra_env = {"DEPLOY_PORT": str(port), "CANARY_WINDOW_SECONDS": CANARY_WINDOW_SECONDS}
+    production = Production(project, port)
+    record = {"tier": tier, "production": production}
+    project.make("setup")
+    # A short test window sees few requests; the rule (no evidence, no promotion) stays.
+    set_params(project, lambda p: p["deploy"]["canary"].update(min_requests=3))
+    train(project, "Train v1")
+    record["v1_promotion"] = promote(project)
+    record["v1_deploy"] = production.deploy().stdout
+    record["v1"] = production.serving()
+    record["v1_answer"] = production.predict()
+    record["v1_redeploy"] = production.deploy().stdout
+
+    set_params(project, lambda p: p["train"].update(C=0.3))
+    train(project, "Train v2 with C=0.3")
+    if tier == "high":
+        # No traffic during the window: no evidence, so the canary must fail
+        # closed, send everything back to v1 and revert its promotion.
+        failed_promotion = promote(project)
+        record["canary_failure"] = production.deploy("--commit", check=False)
+        record["canary_failure_promotion"] = failed_promotion
+        record["after_canary_failure"] = production.serving()
+        record["canary_revert_message"] = project.git("log", "-1", "--format=%B").stdout
+    record["v2_promotion"] = promote(project)
+    record["v2_deploy"] = deploy_with_load(production, "--commit").stdout
+    record["v2"] = production.serving()
+    record["v2_answer"] = production.predict()
+    record["state_after_v2"] = production.state()
+    warm_v1 = record["state_after_v2"]["versions"][record["v1"]]
+    record["v1_warm_answer"] = httpx.get(f"http://127.0.0.1:{warm_v1['port']}/readyz").status_code
+
+    stopwatch = Stopwatch(production, record["v1"])
+    stopwatch.start()
+    project.cli("rollback", "production")
+    record["rollback_deploy"] = production.deploy().stdout
+    stopwatch.join()
+    record["rollback_seconds"] = stopwatch.seconds
+    record["revert_message"] = project.git("log", "-1", "--format=%B").stdout
+    record["after_rollback"] = production.serving()
+    record["state_after_rollback"] = production.state()
+    print(f"\nlifecycle[{tier}]: rollback {stopwatch.seconds:.2f}s from revert to v1 answering")
+    yield record
+    project.cli("stop", "production", check=False)
+
+
+def test_v1_serves_after_its_first_deploy(story):
+    tag, probability = story["v1_answer"]
+    assert tag == story["v1"]
+    assert 0.0 <= probability <= 1.0
+    assert "switched traffic" in story["v1_deploy"]
+
+
+def test_deploying_again_changes_nothing(story):
+    assert "nothing changed" in story["v1_redeploy"]
+
+
+def test_v2_serves_with_v1_kept_warm(story):
+    assert story["v2"] != story["v1"]
+    assert story["v2_answer"][0] == story["v2"]
+    assert set(story["state_after_v2"]["versions"]) == {story["v1"], story["v2"]}
+    assert story["v1_warm_answer"] == 200
+
+
+def test_v1_and_v2_predict_differently(story):
+    assert story["v1_answer"][1] != story["v2_answer"][1]
+
+
+def test_revert_of_the_promotion_brings_v1_back(story):
+    assert story["after_rollback"] == story["v1"]
+    assert f"This reverts commit {story['v2_promotion']}" in story["revert_message"]
+    assert story["rollback_seconds"] is not None
+
+
+def test_rollback_switch_is_immediate(story):
+    """The warm v1 takes traffic without a start-up: same process, switch under 1 s."""
+    before = story["state_after_v2"]["versions"][story["v1"]]["pid"]
+    assert story["state_after_rollback"]["versions"][story["v1"]]["pid"] == before
+    switch = re.search(r"switched traffic in ([0-9.]+)s", story["rollback_deploy"])
+    assert switch, story["rollback_deploy"]
+    assert float(switch.group(1)) < 1.0
+
+
+def test_high_risk_canary_without_traffic_fails_closed_and_reverts(story):
+    if story["tier"] != "high":
+        pytest.skip("canary applies to the high risk tier only")
+    failure = story["canary_failure"]
+    assert failure.returncode != 0
+    assert "canary requests" in failure.stderr and "reverted the manifest commit" in failure.stderr
+    assert story["after_canary_failure"] == story["v1"]
+    assert f"This reverts commit {story['canary_failure_promotion']}" in story[
+        "canary_revert_message"
+    ]
+
+
+def test_high_risk_canary_with_healthy_traffic_is_promoted(story):
+    if story["tier"] != "high":
+        assert "canary" not in story["v2_deploy"]
+        return
+    assert "canary: 10% of traffic" in story["v2_deploy"]
+    assert "promoted to all traffic" in story["v2_deploy"]
+
+
+# --- faults: each leaves the serving version untouched and says why ----------
+
+
+@pytest.fixture
+def faulty(story):
+    """The low-risk story's production after the rollback; manifests restored after."""
+    if story["tier"] != "low":
+        pytest.skip("the faults are the same for both tiers; run once")
+    production = story["production"]
+    yield production
+    production.project.git("checkout", "--", "deploy", "src")
+    assert production.serving() == story["v1"]
+
+
+def rewrite_manifest(production: Production, edit) -> None:
+    path = production.project.path / "deploy/production.yaml"
+    manifest = yaml.safe_load(path.read_text())
+    edit(manifest)
+    path.write_text(yaml.safe_dump(manifest, sort_keys=False))
+
+
+def assert_refused(production: Production, story, expected: str) -> None:
+    before = production.state()
+    result = production.deploy(check=False)
+    assert result.returncode != 0
+    assert expected in result.stderr, result.stderr
+    assert production.serving() == story["v1"]
+    assert production.predict()[0] == story["v1"]
+    assert production.state()["versions"].keys() == before["versions"].keys()
+
+
+def test_a_bento_that_does_not_exist_is_refused(faulty, story):
+    rewrite_manifest(faulty, lambda m: m["current"].update(bento_tag="sample-classifier:0000000000000000"))
+    assert_refused(faulty, story, "is not in this machine's bento store")
+
+
+def test_a_lineage_that_does_not_match_the_model_is_refused(faulty, story):
+    rewrite_manifest(faulty, lambda m: m["current"].update(lineage_id="0123456789abcdef"))
+    assert_refused(faulty, story, "the manifest says 0123456789abcdef")
+
+
+def test_a_model_whose_bytes_do_not_match_its_lineage_is_refused(faulty, story, tmp_path):
+    """The v2 model file in the store is swapped for other bytes; deploying v2 must stop."""
+    project = faulty.project
+    v2_manifest = project.git("show", f"{story['v2_promotion']}:deploy/production.yaml").stdout
+    model_tag = yaml.safe_load(v2_manifest)["current"]["model_tag"]
+    name, version = model_tag.split(":")
+    stored = project.path / ".bentoml" / "models" / name / version / "model.joblib"
+    original = stored.read_bytes()
+    try:
+        stored.write_bytes(original + b"tampered")
+        (project.path / "deploy/production.yaml").write_text(v2_manifest)
+        assert_refused(faulty, story, "its lineage says")
+    finally:
+        stored.write_bytes(original)
+
+
+def test_a_bento_that_fails_its_smoke_request_is_refused(faulty, story):
+    project = faulty.project
+    service = project.path / "src" / project.package / "service.py"
+    broken = service.read_text().replace(
+        "        raw = pd.DataFrame(", '        raise RuntimeError("broken build")\n        raw = pd.DataFrame(', 1
+    )
+    assert broken != service.read_text()
+    service.write_text(broken)
+    broken_tag = project.cli("bento").stdout.strip()
+    rewrite_manifest(faulty, lambda m: m["current"].update(bento_tag=broken_tag))
+    assert_refused(faulty, story, "smoke request")
+    assert broken_tag not in faulty.state()["versions"]
+
+
+def test_an_invalid_manifest_never_reaches_a_deploy(faulty, story):
+    rewrite_manifest(faulty, lambda m: m["traffic"].update(stable=50))
+    assert_refused(faulty, story, "is not a valid manifest")
+
+
+def test_two_deploys_to_one_environment_never_run_at_once(faulty, story):
+    lock = faulty.project.path / ".deploy/production/lock"
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert_refused(faulty, story, "another deploy to production is in progress")
