@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 export BENTOML_DO_NOT_TRACK := true
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help demo test tools lock bench clean
+.PHONY: help demo test tools lock bench bench-rollback clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ $(MOTO_VENV)/.installed: requirements-moto.lock
 
 bench: tools ## Time baking, the first and a no-op `dvc repro`; size of the project
 	$(BIN)/python benchmarks/bench_bake.py
+
+bench-rollback: tools ## Time deploys and rollback (warm against cold) on the local target
+	$(BIN)/python benchmarks/bench_rollback.py
 
 lock: tools ## Re-resolve the template's and the generated project's pins
 	$(BIN)/uv pip compile requirements-dev.in --python-version 3.11 --generate-hashes --no-header --quiet -o requirements-dev.lock

@@ -81,9 +81,12 @@ class Stopwatch(threading.Thread):
     def run(self) -> None:
         deadline = self.began + 300
         while time.monotonic() < deadline:
-            if self.story.serving(self.port) == self.tag:
-                self.seconds = time.monotonic() - self.began
-                return
+            try:
+                if self.story.serving(self.port) == self.tag:
+                    self.seconds = time.monotonic() - self.began
+                    return
+            except OSError:  # the router may refuse or 502 for a moment
+                pass
             time.sleep(0.01)
 
 

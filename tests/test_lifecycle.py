@@ -306,7 +306,10 @@ def test_a_bento_that_fails_its_smoke_request_is_refused(faulty, story):
     assert broken != service.read_text()
     service.write_text(broken)
     broken_tag = project.cli("bento").stdout.strip()
-    rewrite_manifest(faulty, lambda m: m["current"].update(bento_tag=broken_tag))
+    lineage = project.read_json("models/lineage.json")  # the model the broken bento packs
+    version = {"bento_tag": broken_tag, "model_tag": lineage["model"]["tag"]}
+    version["lineage_id"] = lineage["lineage_id"]
+    rewrite_manifest(faulty, lambda m: m["current"].update(version))
     assert_refused(faulty, story, "smoke request")
     assert broken_tag not in faulty.state()["versions"]
 

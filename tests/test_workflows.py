@@ -138,8 +138,7 @@ def test_pr_that_passes_the_gates_is_green_and_keeps_one_comment(repo, act_venv)
     repo.push("feature")
     first = act(repo, "pull_request", repo.pull_request_event(PR_NUMBER, "feature"),
                 "ci.yml", act_venv)
-    assert first.returncode == 0, first.explain()
-    assert [first.result(job) for job in ("lint", "test", "gates")] == ["succeeded"] * 3
+    assert [first.result(job) for job in ("test", "gates")] == ["succeeded"] * 2, first.explain()
     [comment] = comments(first)
     body = comment["body"]
     assert body.startswith(MARKER)
@@ -164,6 +163,9 @@ def test_pr_that_passes_the_gates_is_green_and_keeps_one_comment(repo, act_venv)
     assert len(api_calls(second, "POST")) == 1  # the first run's; the second updated
     [patch] = api_calls(second, "PATCH")
     assert patch["argv"][-3].endswith(f"/issues/comments/{comment['id']}")
+    # Last, so the rest is checked even while someone's code breaks a hook.
+    assert first.result("lint") == "succeeded", "make lint failed:\n" + first.log("lint")[-4000:]
+    assert first.returncode == 0, first.explain()
 
 
 @pytest.mark.slow

@@ -67,10 +67,16 @@ class Verdict:
 
 def judge(stable: Counters, canary: Counters, settings: dict[str, Any]) -> Verdict:
     evidence = {
-        "stable": {"requests": stable.requests, "error_rate": stable.error_rate,
-                   "mean_latency_s": stable.mean_latency},
-        "canary": {"requests": canary.requests, "error_rate": canary.error_rate,
-                   "mean_latency_s": canary.mean_latency},
+        "stable": {
+            "requests": stable.requests,
+            "error_rate": stable.error_rate,
+            "mean_latency_s": stable.mean_latency,
+        },
+        "canary": {
+            "requests": canary.requests,
+            "error_rate": canary.error_rate,
+            "mean_latency_s": canary.mean_latency,
+        },
     }
     if canary.requests < settings["min_requests"]:
         reason = f"only {canary.requests:.0f} canary requests (need {settings['min_requests']})"
@@ -81,7 +87,8 @@ def judge(stable: Counters, canary: Counters, settings: dict[str, Any]) -> Verdi
         return Verdict(False, reason, evidence)
     allowed_latency = stable.mean_latency * settings["max_latency_ratio"]
     if stable.requests and canary.mean_latency > allowed_latency:
-        reason = f"canary mean latency {canary.mean_latency * 1000:.1f} ms > {allowed_latency * 1000:.1f} ms"
+        latency_ms, allowed_ms = canary.mean_latency * 1000, allowed_latency * 1000
+        reason = f"canary mean latency {latency_ms:.1f} ms > {allowed_ms:.1f} ms"
         return Verdict(False, reason, evidence)
     return Verdict(True, "canary matches stable on errors and latency", evidence)
 

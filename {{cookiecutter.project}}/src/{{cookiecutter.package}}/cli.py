@@ -191,6 +191,20 @@ def rollback(environment: str) -> None:
     click.echo(f"reverted {reverted}; run `{PACKAGE} deploy {environment}` (CI does it on push)")
 
 
+@cli.command("check-manifests")
+def check_manifests() -> None:
+    """Validate every deploy/<env>.yaml against the manifest schema."""
+    from {{ cookiecutter.package }}.manifest import check_files
+
+    manifests = sorted(paths().deploy_dir.glob("*.yaml"))
+    problems = check_files(manifests)
+    for problem in problems:
+        click.echo(f"ERROR: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{len(manifests)} manifest(s) valid")
+
+
 @cli.command()
 @click.argument("environment", type=ENVIRONMENTS)
 def stop(environment: str) -> None:

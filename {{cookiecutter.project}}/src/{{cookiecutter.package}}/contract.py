@@ -135,14 +135,27 @@ def check_table(frame: pd.DataFrame, contract: Contract) -> list[str]:
     try:
         table_schema(contract).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-        return sorted(
-            {
-                f"{row.column or 'table'}: {row.check} (e.g. {row.failure_case!r})"
-                for row in cases.itertuples()
-            }
-        )
+        return summarise_failures(errors.failure_cases)
     return []
+
+
+def summarise_failures(cases: pd.DataFrame) -> list[str]:
+    """One line per column and check, with a count and an example value.
+
+    A unit change upstream breaks every row of a column: that is one problem,
+    not five hundred.
+    """
+    lines = []
+    grouped = cases.fillna({"column": "table"}).groupby(["column", "check"], sort=True)
+    for (column, check), rows in grouped:
+        example = rows["failure_case"].iloc[0]
+        example = example.item() if hasattr(example, "item") else example
+        if column == "table" and isinstance(example, bool | int | float):
+            lines.append(f"table: {check}")  # a whole-table check: no value to show
+            continue
+        count = f"{len(rows)} rows" if len(rows) > 1 else "1 row"
+        lines.append(f"{column}: {check} ({count}, e.g. {example!r})")
+    return lines
 
 
 def record_model(contract: Contract) -> type[BaseModel]:

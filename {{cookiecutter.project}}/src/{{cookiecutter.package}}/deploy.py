@@ -161,8 +161,14 @@ class Reconciler:
         notes = self._warm_previous(manifest, versions)
         self._retire_others(manifest, versions)
         self.target.save_state(state)
-        outcome = Outcome(self.environment, started or not unchanged, routes["stable"]["tag"],
-                          manifest.previous.bento_tag if manifest.previous else None, switch, notes)
+        outcome = Outcome(
+            self.environment,
+            started or not unchanged,
+            routes["stable"]["tag"],
+            manifest.previous.bento_tag if manifest.previous else None,
+            switch,
+            notes,
+        )
         outcome.canary_pending = routes["canary"] is not None
         return outcome
 
@@ -246,7 +252,10 @@ def last_manifest_commit(root, environment: str) -> str:
     """The last commit that changed deploy/<env>.yaml."""
     result = subprocess.run(
         ["git", "log", "-n", "1", "--format=%H", "--", f"deploy/{environment}.yaml"],
-        cwd=root, capture_output=True, text=True, check=True,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     if not result.stdout.strip():
         raise DeployError(f"no commit has changed deploy/{environment}.yaml yet")
@@ -277,7 +286,9 @@ def settle_canary(reconciler: Reconciler, commit: bool) -> str:
     from {{ cookiecutter.package }}.canary import analyse
 
     routes = reconciler.target.load_routes()
-    verdict = analyse(routes["stable"]["url"], routes["canary"]["url"], reconciler.settings["canary"])
+    verdict = analyse(
+        routes["stable"]["url"], routes["canary"]["url"], reconciler.settings["canary"]
+    )
     reconciler.finish_canary(promote=verdict.promote)
     if verdict.promote:
         return f"canary {routes['canary']['tag']} promoted to all traffic: {verdict.reason}"

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +66,9 @@ def stop_process(pid: int, wait: bool = True) -> None:
 
 
 def _reap(pid: int) -> None:
-    try:
+    """Collect a child that exited, so it does not linger as a zombie."""
+    with suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 class LocalTarget:
@@ -129,9 +128,12 @@ class LocalTarget:
 
     def router_running(self, state: dict[str, Any]) -> bool:
         router = state.get("router")
-        return bool(router) and router["port"] == self.router_port and pid_alive(
-            router["pid"]
-        ) and answers(self.router_url, "/-/routes")
+        return (
+            bool(router)
+            and router["port"] == self.router_port
+            and pid_alive(router["pid"])
+            and answers(self.router_url, "/-/routes")
+        )
 
     def _spawn(self, command: list[str], log_name: str, env: dict[str, str]) -> int:
         log = (self.dir / "logs" / log_name).with_suffix(".log")

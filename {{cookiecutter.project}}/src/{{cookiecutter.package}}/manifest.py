@@ -106,3 +106,32 @@ def load_optional_manifest(path: Path) -> Manifest | None:
 
 def dump_manifest(manifest: Manifest) -> str:
     return yaml.safe_dump(manifest.model_dump(mode="json", exclude_none=True), sort_keys=False)
+
+
+def check_files(paths: list[Path]) -> list[str]:
+    """Every problem in these manifest files (empty: all valid)."""
+    problems = []
+    for path in paths:
+        try:
+            load_manifest(path)
+        except ManifestError as error:
+            problems.append(str(error))
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    """Validate manifest files: `python manifest.py deploy/*.yaml` (the pre-commit hook).
+
+    Standalone on purpose (pydantic and PyYAML only), so the hook runs in
+    pre-commit's own environment without installing the project.
+    """
+    problems = check_files([Path(arg) for arg in argv])
+    for problem in problems:
+        print(f"ERROR: {problem}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

@@ -74,10 +74,14 @@ def monitoring_options() -> dict[str, Any]:
 
 
 def media_type_problem(content_type: str | None) -> str | None:
-    media_type = (content_type or "").split(";")[0].strip().lower()
+    """Why a request body of this Content-Type cannot be read (None: it can).
+
+    No Content-Type at all is read as JSON, as BentoML does.
+    """
+    media_type = (content_type or "application/json").split(";")[0].strip().lower()
     if media_type == "application/json":
         return None
-    return f"Content-Type must be application/json, not {content_type or 'missing'!r}"
+    return f"Content-Type must be application/json, not {content_type!r}"
 
 
 async def read_capped(receive: Receive, limit: int) -> bytes | None:
@@ -100,9 +104,9 @@ class RequestGuard:
     """Refuse bodies the JSON API cannot read, before BentoML parses them.
 
     BentoML also parses form and multipart bodies (a malformed multipart body
-    makes it answer 500) and reads any body whole. Here a media type other
-    than application/json gets 415 and a body over `max_bytes` gets 413, each
-    with a JSON `error` naming the problem, like the 400s of the validation.
+    makes it answer 500) and reads any body whole. Here a declared media type
+    other than application/json gets 415 and a body over `max_bytes` gets 413,
+    each with a JSON `error` naming the problem, like the 400s of validation.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
@@ -162,7 +166,10 @@ class Classifier:
         probability = self.model.predict_proba(build_features(raw)[feature_names()])[:, 1]
         labels = (probability >= self.threshold).astype(int)
         self._log(columns, probability, labels)
-        return [Prediction(probability=float(p), label=int(y)) for p, y in zip(probability, labels, strict=True)]
+        return [
+            Prediction(probability=float(p), label=int(y))
+            for p, y in zip(probability, labels, strict=True)
+        ]
 
     @bentoml.api
     def lineage(self) -> dict[str, Any]:

@@ -31,7 +31,9 @@ def wait_until_ready(url: str, process: subprocess.Popen, timeout: float, log: P
         except httpx.TransportError:
             pass
         time.sleep(0.25)
-    raise TimeoutError(f"the server at {url} was not ready after {timeout:.0f}s:\n{log.read_text()}")
+    raise TimeoutError(
+        f"the server at {url} was not ready after {timeout:.0f}s:\n{log.read_text()}"
+    )
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -59,8 +61,12 @@ def served(bento_tag: str, timeout: float = 90, env: dict[str, str] | None = Non
         command += ["--host", "127.0.0.1", "--port", str(port)]
         with log.open("w") as output:
             process = subprocess.Popen(
-                command, stdout=output, stderr=subprocess.STDOUT, cwd=scratch,
-                env=environment, start_new_session=True,
+                command,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                cwd=scratch,
+                env=environment,
+                start_new_session=True,
             )
         try:
             url = f"http://127.0.0.1:{port}"

@@ -162,3 +162,13 @@ def test_a_manifest_in_the_wrong_environment_file_is_refused(tmp_path: Path):
     path.write_text(yaml.safe_dump(changed("environment", "staging")))
     with pytest.raises(ManifestError, match="environment: 'staging' in the production manifest"):
         load_manifest(path)
+
+
+def test_the_pre_commit_entry_point_refuses_an_invalid_manifest(tmp_path, capsys):
+    from {{ cookiecutter.package }}.manifest import main
+
+    broken = tmp_path / "production.yaml"
+    broken.write_text("environment: production\nrisk_tier: medium\n")
+    assert main([str(broken)]) == 1
+    assert "ERROR:" in capsys.readouterr().out
+    assert main([]) == 0

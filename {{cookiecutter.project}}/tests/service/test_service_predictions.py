@@ -1,0 +1,125 @@
+"""What the served bento answers: the offline model's numbers, per caller, logged.
+
+Predictions over HTTP must equal `predict_proba` in process; concurrent
+callers, whose requests adaptive batching merges into one model call, must
+each get their own rows' answers back; every prediction must reach the
+monitoring log the drift job reads (format: docs/service.md).
+"""
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+pytestmark = pytest.mark.slow
+
+MONITOR = "{{ cookiecutter.project }}_predictions"
+MAX_BATCH = 1000  # service.MAX_BATCH
+
+
+def probabilities(response) -> list[float]:
+    assert response.status_code == 200, response.text[:500]
+    return [item["probability"] for item in response.json()]
+
+
+def test_predictions_equal_the_offline_model(client, eval_rows, offline_probability, project):
+    rows = eval_rows.head(25)
+    response = client.post("/predict", json={"records": rows.to_dict(orient="records")})
+    served = probabilities(response)
+    assert served == pytest.approx(offline_probability(rows), abs=1e-12)
+
+    from {{ cookiecutter.package }}.io import read_json
+
+    threshold = read_json(project.lineage)["params"]["evaluate"]["threshold"]
+    labels = [item["label"] for item in response.json()]
+    assert labels == [int(p >= threshold) for p in served]
+
+
+def test_a_full_batch_in_one_request_is_answered(client, eval_rows, offline_probability):
+    rows = eval_rows.sample(n=MAX_BATCH, replace=True, random_state=0)
+    served = probabilities(client.post("/predict", json={"records": rows.to_dict("records")}))
+    assert served == pytest.approx(offline_probability(rows), abs=1e-12)
+
+
+def batch_sizes(client) -> list[tuple[float, float]]:
+    """(upper bound, cumulative count) of the adaptive batch size histogram."""
+    buckets = []
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == "bentoml_service_adaptive_batch_size_bucket":
+                buckets.append((float(sample.labels["le"]), sample.value))
+    return sorted(buckets)
+
+
+def merged_batches(client) -> float:
+    """How many model calls took more than one record."""
+    buckets = batch_sizes(client)
+    total = buckets[-1][1] if buckets else 0.0
+    single = next((count for bound, count in buckets if bound == 1.0), 0.0)
+    return total - single
+
+
+def test_concurrent_callers_each_get_their_own_answers(
+    client, service_url, eval_rows, offline_probability
+):
+    """64 callers at once, 1 to 4 rows each: merged into batches, answered per caller."""
+    import httpx
+
+    calls = [eval_rows.iloc[i : i + 1 + i % 4] for i in range(64)]
+    expected = [offline_probability(rows) for rows in calls]
+
+    def call(rows):
+        with httpx.Client(base_url=service_url, timeout=60) as own:
+            return own.post("/predict", json={"records": rows.to_dict(orient="records")})
+
+    merged_before = merged_batches(client)
+    for _attempt in range(3):  # until the server has merged some requests
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            answers = [probabilities(r) for r in pool.map(call, calls)]
+        for got, want in zip(answers, expected, strict=True):
+            assert got == pytest.approx(want, abs=1e-12)
+        if merged_batches(client) > merged_before:
+            break
+    assert merged_batches(client) > merged_before, "no two requests were ever batched"
+
+
+def read_log(directory: Path) -> list[dict]:
+    return [
+        json.loads(line)
+        for path in sorted(directory.glob(f"{MONITOR}/data/data.*.log*"))
+        for line in path.read_text().splitlines()
+        if line.strip()
+    ]
+
+
+def test_inputs_and_predictions_are_logged_for_the_drift_job(client, eval_rows, prediction_log_dir):
+    rows = eval_rows.iloc[40:43].to_dict(orient="records")
+    served = client.post("/predict", json={"records": rows}).json()
+
+    deadline = time.monotonic() + 10
+    while True:
+        logged = read_log(prediction_log_dir)
+        found = [
+            [entry for entry in logged if all(entry[k] == v for k, v in row.items())]
+            for row in rows
+        ]
+        if all(found) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    for row, answer, entries in zip(rows, served, found, strict=True):
+        assert entries, f"no log line for {row}"
+        entry = entries[-1]
+        assert entry["probability"] == answer["probability"]
+        assert entry["label"] == answer["label"]
+        assert {"timestamp", "request_id", "trace_id"} <= set(entry)
+
+    schemas = sorted(prediction_log_dir.glob(f"{MONITOR}/schema/schema.*.log*"))
+    assert schemas, "the column schema was not written"
+    columns = json.loads(schemas[0].read_text().splitlines()[0])["columns"]
+    roles = {c["name"]: c["role"] for c in columns}
+    assert roles["probability"] == "prediction"
+    assert roles["label"] == "prediction"
+    assert all(roles[name] == "feature" for name in rows[0])
