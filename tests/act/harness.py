@@ -109,6 +109,7 @@ class GitHubRepo:
     @classmethod
     def from_bare(cls, bare: Path, root: Path, full_name: str) -> "GitHubRepo":
         origin, work = root / "origin.git", root / "work"
+        root.mkdir(parents=True, exist_ok=True)
         git(root, "clone", "--quiet", "--bare", str(bare), str(origin))
         git(root, "clone", "--quiet", str(origin), str(work))
         # act derives github.repository from the origin URL; pushes go to the bare one.

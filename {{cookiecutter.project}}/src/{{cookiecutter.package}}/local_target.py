@@ -8,19 +8,18 @@ logs, and a lock file so two deploys to one environment never interleave.
 import fcntl
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from {{ cookiecutter.package }}.config import PACKAGE, Paths
-from {{ cookiecutter.package }}.serving import free_port
+from {{ cookiecutter.package }}.serving import free_port, stop_tree
 
 
 class Busy(RuntimeError):
@@ -47,28 +46,8 @@ def answers(url: str, path: str = "/readyz") -> bool:
 
 
 def stop_process(pid: int, wait: bool = True) -> None:
-    """Stop a process we started and its children (its own process group)."""
-    if not pid_alive(pid):
-        return
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    if not wait:
-        return
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and pid_alive(pid):
-        time.sleep(0.1)
-        _reap(pid)
-    if pid_alive(pid):
-        os.killpg(pid, signal.SIGKILL)
-        _reap(pid)
-
-
-def _reap(pid: int) -> None:
-    """Collect a child that exited, so it does not linger as a zombie."""
-    with suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+    """Stop a version or the router we started, its workers included."""
+    stop_tree(pid, wait=wait)
 
 
 class LocalTarget:

@@ -40,7 +40,7 @@ from {{ cookiecutter.package }}.manifest import (
 
 MARKER = "<!-- {{ cookiecutter.project }}:ci-report -->"
 BASE_BRANCH = "main"
-IMAGE_REGISTRY = "ghcr.io/{{ cookiecutter.github_owner }}/{{ cookiecutter.project }}"
+IMAGE_REGISTRY = {{ cookiecutter.image_registry | tojson }}
 NO_COMMIT = "0" * 40
 DIGEST_LINE = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 

@@ -1,17 +1,17 @@
 """Serve a bento on 127.0.0.1 for as long as a block of code needs it."""
 
 import os
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
+import psutil
 
 
 def free_port() -> int:
@@ -36,16 +36,34 @@ def wait_until_ready(url: str, process: subprocess.Popen, timeout: float, log: P
     )
 
 
-def stop(process: subprocess.Popen) -> None:
-    """Stop the server and its workers (they share its process group)."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
+def stop_tree(pid: int, wait: bool = True, grace: float = 15) -> None:
+    """Stop a server we started and every process under it.
+
+    BentoML starts its workers in sessions of their own, so signalling the
+    process group could miss them: the tree is read first, then each process
+    is asked to stop, and (with `wait`) killed if it has not after `grace`.
+    """
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for process in tree:
+        with suppress(psutil.NoSuchProcess):
+            process.terminate()
+    if not wait:
+        return
+    _, alive = psutil.wait_procs(tree, timeout=grace)
+    for process in alive:
+        with suppress(psutil.NoSuchProcess):
+            process.kill()
+    psutil.wait_procs(alive, timeout=5)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server started by `served`, its workers included."""
+    stop_tree(process.pid)
+    process.poll()  # collect its exit status: no zombie left behind
 
 
 @contextmanager

@@ -11,6 +11,7 @@ Bounded and repeatable: a fixed number of examples per operation, generated
 from a fixed seed (derandomize), stopping early at TIME_BUDGET seconds.
 """
 
+import json
 import time
 from collections import Counter
 from typing import Any
@@ -87,8 +88,6 @@ def fuzz_schemaless(client: httpx.Client, tally: Tally) -> None:
     def send_json(value: Any) -> None:
         if tally.over_time:
             return
-        import json
-
         content = json.dumps(value).encode()  # NaN and Infinity included
         response = client.post(
             "/predict", content=content, headers={"content-type": "application/json"}

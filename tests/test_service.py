@@ -1,0 +1,93 @@
+"""The generated project's service: its own service tests, its pins, its bento.
+
+The slow tests use the session's trained project (baked, set up, reproduced):
+they run its `make test-service` (build, serve, bad input, fuzz, metrics,
+logs, batching) and inspect the bento it builds. The pin check only bakes.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import Project, bake
+
+FUZZ_LINE = re.compile(r"^fuzz: (\d+) requests, (\d+) server errors$", re.MULTILINE)
+# A requirements.lock entry: `name==version`, maybe with a marker, then hashes.
+LOCK_ENTRY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", re.MULTILINE)
+
+
+def normalized(name: str) -> str:
+    """PEP 503: case and runs of `-_.` do not distinguish package names."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_versions(lock: str) -> dict[str, set[str]]:
+    versions: dict[str, set[str]] = {}
+    for name, version in LOCK_ENTRY.findall(lock):
+        versions.setdefault(normalized(name), set()).add(version)
+    return versions
+
+
+def bento_pins(bentofile: Path) -> dict[str, str]:
+    python = yaml.safe_load(bentofile.read_text())["python"]
+    pins = {}
+    for requirement in python["packages"]:
+        name, sep, version = requirement.partition("==")
+        assert sep, f"bentofile.yaml: {requirement!r} is not pinned with =="
+        pins[normalized(name)] = version
+    return pins
+
+
+def test_bentofile_pins_equal_the_lock(tmp_path: Path):
+    project = bake(tmp_path)
+    python = yaml.safe_load((project / "bentofile.yaml").read_text())["python"]
+    assert python["lock_packages"] is False, "locking needs the package index at build time"
+    locked = locked_versions((project / "requirements.lock").read_text())
+    for name, version in bento_pins(project / "bentofile.yaml").items():
+        assert name in locked, f"{name} is in bentofile.yaml but not in requirements.lock"
+        assert locked[name] == {version}, f"{name}: bentofile {version}, lock {locked[name]}"
+
+
+@pytest.mark.slow
+def test_service_tests_pass_and_report_the_fuzz_count(trained_project: Project):
+    result = trained_project.make("test-service")
+    output = result.stdout
+
+    fuzz = FUZZ_LINE.search(output)
+    assert fuzz, f"no fuzz line in the output:\n{output[-3000:]}"
+    print(fuzz[0])  # shown with -rA: the count this run sent
+    requests, server_errors = int(fuzz[1]), int(fuzz[2])
+    assert requests > 0
+    assert server_errors == 0
+    summary = output.strip().splitlines()[-1]
+    assert re.search(r"\d+ passed", summary) and "failed" not in summary, summary
+
+
+@pytest.mark.slow
+def test_bento_carries_a_dockerfile_and_the_pinned_requirements(trained_project: Project):
+    tag = trained_project.cli("bento").stdout.strip().splitlines()[-1]
+    name, version = tag.split(":")
+    # The project keeps its BentoML store in .bentoml/ unless BENTOML_HOME says otherwise.
+    home = Path(os.environ.get("BENTOML_HOME") or trained_project.path / ".bentoml")
+    bento = home / "bentos" / name / version
+
+    dockerfile = bento / "env" / "docker" / "Dockerfile"
+    assert dockerfile.is_file(), f"no Dockerfile in {bento}/env/docker"
+    python_version = trained_project.read_json(".cruft.json")["context"]["cookiecutter"][
+        "python_version"
+    ]
+    docker = dockerfile.read_text()
+    assert re.search(rf"^FROM python:{re.escape(python_version)}\b", docker, re.MULTILINE)
+    assert "env/python/requirements.txt" in docker
+
+    requirements = (bento / "env" / "python" / "requirements.txt").read_text()
+    required = {normalized(n): v for n, v in LOCK_ENTRY.findall(requirements)}
+    pins = bento_pins(trained_project.path / "bentofile.yaml")
+    assert required == pins
+
+    assert (bento / "src" / "lineage.json").is_file()
+    lineage = trained_project.read_json("models/lineage.json")
+    labels = yaml.safe_load((bento / "bento.yaml").read_text())["labels"]
+    assert labels["model_tag"] == lineage["model"]["tag"]
