@@ -169,11 +169,8 @@ class Story:
 def story(tmp_path_factory: pytest.TempPathFactory, project_venv: Path) -> Story:
     """Bake; set up twice; `dvc repro` twice; `dvc status`; commit and push; change
     train.C and repro again; reproduce the commit in a clone. One project, so the slow
-    steps run once.
-
-    The clone comes last because its `make setup` points the shared venv's one
-    editable install at the clone: a stage run in the origin after that would
-    import the clone's package, and the service would find the clone's lineage.
+    steps run once. The param change stays uncommitted, so the clone gets the
+    commit of the first model.
     """
     root = tmp_path_factory.mktemp("pipeline")
     project = Project(bake(root / "bake"), project_venv, root / "remote")
@@ -187,8 +184,7 @@ def story(tmp_path_factory: pytest.TempPathFactory, project_venv: Path) -> Story
     status = json.loads(project.dvc("status", "--json").stdout)
     commit_and_push(project)
     set_train_param(project, "  C: 1.0\n", "  C: 0.5\n")
-    # Unchecked: if this repro fails, only the tests about it fail. Left uncommitted,
-    # so the clone below gets the first model's commit.
+    # Unchecked: if this repro fails, only the tests about it fail.
     after = project.dvc("repro", check=False)
     changed_lineage = lineage(project)
     clone = clone_and_reproduce(project, root / "clone")

@@ -107,29 +107,23 @@ def holds(keys: list[str], md5: str) -> bool:
 # --- projects that talk to it ---------------------------------------------------------
 
 
-class S3Project(Project):
+def s3_project(path: Path, venv: Path, scratch: Path, endpoint: str) -> Project:
     """A baked project whose DVC and boto clients reach only the test server."""
-
-    def __init__(self, path: Path, venv: Path, remote: Path, endpoint: str) -> None:
-        super().__init__(path, venv, remote)
-        self.endpoint = endpoint
-
-    @property
-    def env(self) -> dict[str, str]:
-        nowhere = str(self.remote / "no-aws-config")
-        return {
-            **super().env,
-            "DVC_S3_ENDPOINT_URL": self.endpoint,  # bootstrap.py writes it to config.local
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            # Never the machine's own profiles, and never the instance metadata service.
-            "AWS_CONFIG_FILE": nowhere,
-            "AWS_SHARED_CREDENTIALS_FILE": nowhere,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "NO_PROXY": "127.0.0.1,localhost",
-            "no_proxy": "127.0.0.1,localhost",
-        }
+    project = Project(path, venv, scratch)  # the local-remote folder stays unused
+    nowhere = str(scratch / "no-aws-config")
+    project.extra_env = {
+        "DVC_S3_ENDPOINT_URL": endpoint,  # bootstrap.py writes it to .dvc/config.local
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # Never the machine's own profiles, and never the instance metadata service.
+        "AWS_CONFIG_FILE": nowhere,
+        "AWS_SHARED_CREDENTIALS_FILE": nowhere,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+    return project
 
 
 def output(result: subprocess.CompletedProcess) -> str:
@@ -152,11 +146,11 @@ def pinned_md5(project: Project) -> str:
 @dataclass
 class S3Story:
     endpoint: str
-    origin: S3Project
+    origin: Project
     setup: subprocess.CompletedProcess
     keys_after_setup: list[str]
     keys_after_push: list[str]
-    clone: S3Project
+    clone: Project
     clone_setup: subprocess.CompletedProcess
     clone_repro: subprocess.CompletedProcess
 
@@ -168,7 +162,7 @@ def story(
     """Bake with the s3 remote, set up, train, push; then clone, set up, pull, reproduce."""
     root = tmp_path_factory.mktemp("s3")
     answers = {"dvc_remote": "s3", "s3_remote_url": f"s3://{BUCKET}/{PREFIX}"}
-    origin = S3Project(bake(root / "bake", **answers), project_venv, root / "unused", s3_endpoint)
+    origin = s3_project(bake(root / "bake", **answers), project_venv, root / "unused", s3_endpoint)
     setup = origin.make("setup")
     keys_after_setup = bucket_keys(s3_endpoint)
     origin.make("repro")
@@ -178,7 +172,7 @@ def story(
     keys_after_push = bucket_keys(s3_endpoint)
 
     run(["git", "clone", "--quiet", str(origin.path), str(root / "clone")], root)
-    clone = S3Project(root / "clone", project_venv, root / "unused", s3_endpoint)
+    clone = s3_project(root / "clone", project_venv, root / "unused", s3_endpoint)
     clone_setup = clone.make("setup")
     clone.dvc("pull")
     clone_repro = clone.dvc("repro")

@@ -207,12 +207,19 @@ def test_push_changing_params_releases_and_opens_a_staging_promotion(repo, act_v
     before = repo.head()
     edit(repo, "params.yaml", "  C: 1.0\n", "  C: 0.5\n")
     after = repo.commit("Regularise more", "params.yaml")
+    # The pull request's CI trained this already and pushed its run cache.
+    run(["make", "pull", "repro", "push", f"VENV={act_venv}"], repo.work)
+    git(repo.work, "checkout", "--", ".")
     repo.push("main")
     assert triggered(repo.work / ".github/workflows/release.yml", "push", "main",
                      repo.changed(before, after))
     result = act(repo, "push", repo.push_event(before, after), "release.yml", act_venv)
     assert result.returncode == 0, result.explain()
     assert [result.result("build"), result.result("promote")] == ["succeeded"] * 2
+    build = result.log("build")
+    assert "Stage 'train' is cached - skipping run" in build  # nothing trains twice
+    assert "Running stage 'train'" not in build
+    assert "Success - Main Push DVC outputs and run cache" in build
 
     builds = [c["argv"] for c in result.docker_calls() if c["argv"][0] == "build"]
     [pushed] = [c["argv"][-1] for c in result.docker_calls() if c["argv"][0] == "push"]

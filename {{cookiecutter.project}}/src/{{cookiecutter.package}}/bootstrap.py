@@ -90,21 +90,30 @@ def pinned_md5(dvc_file: Path) -> str:
     return yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
 
 
+SAMPLE_MD5 = "ab761d6a12b5a92820951fdf2bd9a24c"  # what write_sample produces under the lock
+
+
 def ensure_sample_data(p: Paths) -> None:
+    """The pinned data: pulled from the remote, or, for the bundled sample, written."""
     dvc_file = p.raw_data.with_name(p.raw_data.name + ".dvc")
     if p.raw_data.exists():
         return
-    if dvc(p.root, "pull", "--quiet", str(dvc_file), check=False).returncode == 0:
+    pulled = dvc(p.root, "pull", "--quiet", str(dvc_file), check=False)
+    if pulled.returncode == 0:
         print("setup: pulled the pinned data from the DVC remote")
         return
+    expected = pinned_md5(dvc_file)
+    if expected != SAMPLE_MD5:
+        # Your own data is pinned: only the remote has it, so say why the pull failed.
+        raise SetupError(f"could not pull the pinned data ({dvc_file.name}):\n{pulled.stderr}")
     write_sample(p.raw_data)
-    expected, actual = pinned_md5(dvc_file), dvc_md5(p.raw_data)
+    actual = dvc_md5(p.raw_data)
     if expected != actual:
         p.raw_data.unlink()
         raise SetupError(
             f"the sample data written here has MD5 {actual}, but {dvc_file.name} pins "
             f"{expected}. The installed scikit-learn/pandas differ from requirements.lock; "
-            "run `make setup` again to reinstall from the lock."
+            "run `make clean setup` to reinstall from the lock."
         )
     dvc(p.root, "commit", "--force", "--quiet", str(dvc_file))
     print(f"setup: wrote the bundled sample data (md5 {actual}, as pinned)")

@@ -138,8 +138,42 @@ def pull_everything_else(root: Path) -> None:
     )
     if result.returncode != 0:
         click.echo("pull: no outputs or run cache restored; `dvc repro` will run the stages")
-    else:
-        click.echo("pull: outputs and run cache restored where the remote had them")
+        return
+    fetched = fetch_run_cache_outputs(root)
+    click.echo(
+        f"pull: outputs, run cache and {fetched} run-cache outputs, where the remote had them"
+    )
+
+
+def run_cache_entries(cache_dir: Path) -> list[tuple[str, str]]:
+    """(stage hash, newest run) for every stage run the local run cache records."""
+    entries = []
+    for key in (k for prefix in cache_dir.glob("??") for k in prefix.iterdir()):
+        runs = sorted(key.iterdir(), key=lambda run: run.stat().st_mtime)
+        if runs:
+            entries.append((key.name, runs[-1].name))
+    return entries
+
+
+def fetch_run_cache_outputs(root: Path) -> int:
+    """Fetch the outputs the run cache names.
+
+    `dvc pull --run-cache` brings the records of earlier runs, not the outputs
+    they name, so `dvc repro` could not restore a stage trained elsewhere (a
+    pull request's CI) and would train it again. Best effort: what the remote
+    lacks is simply trained.
+    """
+    from dvc.repo import Repo
+
+    with Repo(str(root)) as repo:
+        entries = run_cache_entries(Path(repo.stage_cache.cache_dir))
+        fetched = 0
+        for objects in repo.stage_cache.get_used_objs(entries).values():
+            try:
+                fetched += len(repo.cloud.pull(objects).transferred)
+            except Exception as error:  # a missing object means that stage runs again
+                click.echo(f"pull: some run-cache outputs are not in the remote ({error})")
+        return fetched
 
 
 @click.command("pull")
