@@ -17,6 +17,8 @@ workflow a push starts is decided here the way GitHub decides it.
 import hashlib
 import json
 import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -344,3 +346,45 @@ def test_rollback_reverts_exactly_the_last_manifest_change(repo, act_venv):
     assert git(repo.origin, "diff", f"{revert}^", revert) == git(
         repo.origin, "diff", last, f"{last}^")
     assert repo.origin_head("main") == main  # proposed, not pushed to main
+
+
+# --- the smoke test deploy.yml runs after a deploy (a service on 127.0.0.1) ------------
+
+
+def serve_fake_service(lineage_id: str) -> ThreadingHTTPServer:
+    class Service(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            answer = {"/predict": [{"probability": 0.25, "label": 0}],
+                      "/lineage": {"lineage_id": lineage_id}}.get(self.path)
+            data = json.dumps(answer).encode()
+            self.send_response(200 if answer is not None else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Service)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize(("served", "passes"), [("a" * 16, True), ("f" * 16, False)])
+def test_smoke_deployed_checks_the_service_serves_the_manifest(new_project, served, passes):
+    project = new_project(setup=False)
+    project.make("install")
+    (project.path / "deploy" / "staging.yaml").write_text(manifest("staging", "low", "a"))
+    server = serve_fake_service(served)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = run(["make", "smoke-deployed", "ENV=staging", f"VENV={project.venv}"],
+                     project.path, {**project.env, "SERVICE_URL": url}, check=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (result.returncode == 0) == passes, result.stdout + result.stderr
+    if not passes:
+        assert f"serves lineage {served}, not {'a' * 16}" in result.stderr

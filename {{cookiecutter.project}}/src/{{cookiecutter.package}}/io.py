@@ -1,14 +1,19 @@
 """Reading and writing tables and JSON the same way in every stage."""
 
+from __future__ import annotations
+
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads where tables are read, not on every command
+    import pandas as pd
 
 
 def read_csv(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing; run `dvc repro` (or `dvc pull`) first")
     # round_trip keeps every float bit-identical to what was written, so

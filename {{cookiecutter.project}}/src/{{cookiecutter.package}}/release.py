@@ -634,9 +634,7 @@ def deploy_plan(before: str | None, after: str) -> None:
 )
 def smoke_deployed(environment: str, url: str | None) -> None:
     """Check the deployed service answers and serves the manifest's lineage."""
-    import httpx
-
-    from {{ cookiecutter.package }}.gates import smoke_request
+    from {{ cookiecutter.package }}.deploy import DeployError, smoke
 
     p = paths()
     require_environment(environment)
@@ -645,15 +643,8 @@ def smoke_deployed(environment: str, url: str | None) -> None:
         raise ReleaseError(f"deploy/{environment}.yaml does not exist: nothing to check")
     if not url:
         raise ReleaseError("no SERVICE_URL: set it as a variable of the GitHub environment")
-    served = httpx.post(f"{url.rstrip('/')}/lineage", json={}, timeout=30).json()
-    expected = {manifest.current.lineage_id} | (
-        {manifest.previous.lineage_id} if manifest.previous and manifest.traffic.canary else set()
-    )
-    if served.get("lineage_id") not in expected:
-        raise ReleaseError(
-            f"{url} serves lineage {served.get('lineage_id')}, the manifest says {sorted(expected)}"
-        )
-    answer = smoke_request(url.rstrip("/"))
-    if answer != "ok":
-        raise ReleaseError(f"smoke request to {url}: {answer}")
-    click.echo(f"smoke: {environment} at {url} serves lineage {served['lineage_id']} and answers")
+    try:
+        smoke(url.rstrip("/"), manifest.current)
+    except (DeployError, OSError, ValueError) as error:
+        raise ReleaseError(f"smoke test of {environment} at {url}: {error}") from None
+    click.echo(f"smoke: {environment} at {url} answers and serves {manifest.current.lineage_id}")
