@@ -20,9 +20,10 @@ from {{ cookiecutter.package }}.io import dvc_md5, file_digest
 # The params sections that shape the model (gate thresholds do not).
 MODEL_PARAMS = ["featurize", "train", "evaluate"]
 LIBRARIES = ["scikit-learn", "pandas", "numpy", "pandera", "bentoml", "dvc", "joblib"]
-# Files whose changes do not make a training run "dirty": DVC rewrites
-# dvc.lock while the pipeline runs.
-NOT_DIRTYING = ["dvc.lock"]
+# Paths whose changes do not make a training run "dirty": what the pipeline
+# itself writes into git (dvc.lock, and the `cache: false` outputs in
+# metrics/ and reports/), rewritten while it runs.
+NOT_DIRTYING = ["dvc.lock", "metrics", "reports"]
 
 
 def _git(root: Path, *args: str) -> str | None:
