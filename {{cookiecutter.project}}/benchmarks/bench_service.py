@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -93,28 +92,14 @@ def fastapi_app():
 @contextmanager
 def fastapi_served(timeout: float = 90) -> Iterator[str]:
     """uvicorn, one worker process, on a free loopback port; stopped on exit."""
-    from {{ cookiecutter.package }}.serving import free_port, stop, wait_until_ready
+    from {{ cookiecutter.package }}.serving import free_port, running
 
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "bench_service:fastapi_app", "--factory"]
     command += ["--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", "1"]
-    with tempfile.TemporaryDirectory(prefix="bench-fastapi-") as scratch:
-        log = Path(scratch) / "server.log"
-        with log.open("w") as output:
-            process = subprocess.Popen(
-                command,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                cwd=paths().root,
-                start_new_session=True,
-            )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_until_ready(url, process, timeout, log)
-            yield url
-        finally:
-            stop(process)
+    with running(command, port, paths().root, timeout=timeout) as url:
+        yield url
 
 
 def server_processes(url: str) -> list[psutil.Process]:

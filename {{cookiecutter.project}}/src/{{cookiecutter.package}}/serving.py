@@ -67,23 +67,23 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def served(bento_tag: str, timeout: float = 90, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Serve `bento_tag` on a free loopback port; yield its base URL."""
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="serve-") as scratch:
+def running(
+    command: list[str], port: int, cwd: Path, env: dict[str, str] | None = None, timeout: float = 90
+) -> Iterator[str]:
+    """Run a server command in the background while the block runs; yield its URL.
+
+    It must answer /readyz on 127.0.0.1:`port`; its output goes to a log that
+    is shown if it never becomes ready. Stopped, with its workers, on exit.
+    """
+    with tempfile.TemporaryDirectory(prefix="server-log-") as scratch:
         log = Path(scratch) / "server.log"
-        # Gate and test traffic must not pollute the logs the drift monitor reads.
-        monitoring = str(Path(scratch) / "monitoring")
-        environment = {**os.environ, "PREDICTION_LOG_DIR": monitoring, **(env or {})}
-        command = [sys.executable, "-m", "bentoml", "serve", bento_tag]
-        command += ["--host", "127.0.0.1", "--port", str(port)]
         with log.open("w") as output:
             process = subprocess.Popen(
                 command,
                 stdout=output,
                 stderr=subprocess.STDOUT,
-                cwd=scratch,
-                env=environment,
+                cwd=cwd,
+                env=env,
                 start_new_session=True,
             )
         try:
@@ -92,6 +92,20 @@ def served(bento_tag: str, timeout: float = 90, env: dict[str, str] | None = Non
             yield url
         finally:
             stop(process)
+
+
+@contextmanager
+def served(bento_tag: str, timeout: float = 90, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Serve `bento_tag` on a free loopback port; yield its base URL."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="serve-") as scratch:
+        # Gate and test traffic must not pollute the logs the drift monitor reads.
+        monitoring = str(Path(scratch) / "monitoring")
+        environment = {**os.environ, "PREDICTION_LOG_DIR": monitoring, **(env or {})}
+        command = [sys.executable, "-m", "bentoml", "serve", bento_tag]
+        command += ["--host", "127.0.0.1", "--port", str(port)]
+        with running(command, port, Path(scratch), environment, timeout) as url:
+            yield url
 
 
 def smoke_request(url: str) -> str:
