@@ -24,6 +24,7 @@ import httpx
 from {{ cookiecutter.package }}.config import Paths, load_params
 from {{ cookiecutter.package }}.local_target import LocalTarget
 from {{ cookiecutter.package }}.manifest import Manifest, Version, load_manifest, manifest_path
+from {{ cookiecutter.package }}.serving import stop_tree
 
 
 class DeployError(RuntimeError):
@@ -215,9 +216,7 @@ class Reconciler:
     @staticmethod
     def _retire(tag: str, versions: dict[str, Any]) -> None:
         """Ask a retired version to stop; traffic has already left it."""
-        from {{ cookiecutter.package }}.local_target import stop_process
-
-        stop_process(versions.pop(tag)["pid"], wait=False)
+        stop_tree(versions.pop(tag)["pid"], wait=False)
 
     def finish_canary(self, promote: bool) -> None:
         """All traffic to the canary (it passed) or back to stable (it failed)."""
@@ -233,16 +232,14 @@ class Reconciler:
 
 def stop_environment(p: Paths, environment: str) -> list[str]:
     """Stop the router and every version of an environment (e.g. after a demo)."""
-    from {{ cookiecutter.package }}.local_target import stop_process
-
     target = LocalTarget(p, environment, 0)
     state = target.load_state()
     stopped = []
     for tag, entry in state["versions"].items():
-        stop_process(entry["pid"])
+        stop_tree(entry["pid"])
         stopped.append(tag)
     if state.get("router"):
-        stop_process(state["router"]["pid"])
+        stop_tree(state["router"]["pid"])
         stopped.append("router")
     target.save_state({"router": None, "versions": {}})
     return stopped

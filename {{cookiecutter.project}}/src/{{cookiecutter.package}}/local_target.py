@@ -45,11 +45,6 @@ def answers(url: str, path: str = "/readyz") -> bool:
         return False
 
 
-def stop_process(pid: int, wait: bool = True) -> None:
-    """Stop a version or the router we started, its workers included."""
-    stop_tree(pid, wait=wait)
-
-
 class LocalTarget:
     def __init__(self, p: Paths, environment: str, router_port: int) -> None:
         self.environment = environment
@@ -147,7 +142,7 @@ class LocalTarget:
         deadline = time.monotonic() + 30
         while not answers(self.router_url, "/-/routes"):
             if not pid_alive(pid) or time.monotonic() > deadline:
-                stop_process(pid)
+                stop_tree(pid)
                 log = (self.dir / "logs" / "router.log").read_text()[-2000:]
                 raise RuntimeError(f"the router did not start on port {self.router_port}:\n{log}")
             time.sleep(0.1)
@@ -157,7 +152,7 @@ class LocalTarget:
         deadline = time.monotonic() + 120
         while not answers(url):
             if not pid_alive(pid) or time.monotonic() > deadline:
-                stop_process(pid)
+                stop_tree(pid)
                 log = (self.dir / "logs" / f"{log_name}.log").read_text()[-2000:]
                 raise RuntimeError(f"{log_name} did not become ready:\n{log}")
             time.sleep(0.25)
