@@ -23,6 +23,12 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 # pytest-cookies renders cookiecutter.json before cookiecutter puts the template
 # on the import path, so the template's Jinja extension must be importable here.
 sys.path.insert(0, str(TEMPLATE))
+# Set by the template's own `make test`. Left in place, a generated project's
+# make sees itself as a sub-make and prints "Entering/Leaving directory" lines
+# a user never sees; every command in the tests runs as from a user's shell.
+for make_variable in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"):
+    os.environ.pop(make_variable, None)
+
 # TEMPLATE_TEST_CACHE lets two test runs on one machine keep separate environments.
 CACHE = Path(os.environ.get("TEMPLATE_TEST_CACHE", TEMPLATE / ".cache"))
 GENERATED_LOCK = TEMPLATE / "{{cookiecutter.project}}" / "requirements.lock"
@@ -45,7 +51,7 @@ def run(
     command: list[str] | str, cwd: Path, env: dict[str, str] | None = None, check: bool = True,
     timeout: float = 900,
 ) -> subprocess.CompletedProcess:
-    """Run a command; on failure the assertion shows its whole output."""
+    """Run a command as a user's shell would; on failure the assertion shows its whole output."""
     result = subprocess.run(
         command, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True,
         shell=isinstance(command, str), timeout=timeout,
@@ -143,6 +149,17 @@ def project_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.rmtree(venv, ignore_errors=True)
         project = bake(tmp_path_factory.mktemp("venv-bake"))
         run(["make", "install", f"VENV={venv}"], project)
+    return venv
+
+
+@pytest.fixture(scope="session")
+def act_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The environment act's jobs install into: their own, since each job re-points
+    the editable install at its workspace, which act deletes afterwards."""
+    venv = CACHE / f"act-venv-{lock_key()}"
+    if not (venv / ".installed").exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        run(["make", "install", f"VENV={venv}"], bake(tmp_path_factory.mktemp("act-venv")))
     return venv
 
 

@@ -18,7 +18,8 @@ import httpx
 import pytest
 import yaml
 
-from conftest import Project, bake
+from act.harness import GitHubRepo, git, run_act
+from conftest import DEFAULTS, Project, bake
 
 pytestmark = pytest.mark.slow
 
@@ -238,6 +239,65 @@ def test_high_risk_canary_with_healthy_traffic_is_promoted(story):
         return
     assert "canary: 10% of traffic" in story["v2_deploy"]
     assert "promoted to all traffic" in story["v2_deploy"]
+
+
+# --- the same revert, pushed: deploy.yml runs the deploy (under act) ---------
+
+
+@pytest.fixture
+def pushed_revert(story, act_venv, tmp_path):
+    """GitHub's view: main at the v2 promotion, v2 serving; then the revert is pushed.
+
+    The act job deploys from its own fresh checkout, as a self-hosted runner on
+    the serving machine would: the deploy state and the bento store are the
+    project's, named by the repository variables deploy.yml passes on.
+    """
+    if story["tier"] != "low":
+        pytest.skip("the deploy a revert runs is the same for both tiers; run once")
+    production = story["production"]
+    project = production.project
+    revert, promotion = project.git("rev-parse", "HEAD").stdout.strip(), story["v2_promotion"]
+    assert project.git("rev-parse", "HEAD^").stdout.strip() == promotion
+    # Before the revert reached main, v2 served (v1 warm): put that back.
+    manifest = project.path / "deploy/production.yaml"
+    manifest.write_text(project.git("show", f"{promotion}:deploy/production.yaml").stdout)
+    production.deploy()
+    project.git("checkout", "--", "deploy/production.yaml")
+    assert production.serving() == story["v2"]
+
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "--quiet", "--bare", str(project.path), str(origin))
+    git(origin, "update-ref", "refs/heads/main", promotion)
+    repo = GitHubRepo(origin, project.path, f"{DEFAULTS['github_owner']}/{DEFAULTS['project']}")
+    project.git("remote", "add", "origin", f"https://github.com/{repo.full_name}.git")
+    try:
+        repo.push("main")
+        variables = {"DEPLOY_STATE_DIR": project.path / ".deploy",
+                     "BENTOML_HOME": project.path / ".bentoml", "SERVICE_URL": production.url}
+        args = [arg for key, value in variables.items() for arg in ("--var", f"{key}={value}")]
+        result = run_act(repo, "push", repo.push_event(promotion, revert), "deploy.yml", act_venv,
+                         tmp_path / "standins", *args,
+                         extra_env={"DEPLOY_PORT": str(production.port)})
+        yield result
+    finally:
+        project.git("remote", "remove", "origin")
+
+
+def test_the_pushed_revert_runs_deploy_yml_and_ends_with_v1_serving(pushed_revert, story,
+                                                                   act_venv):
+    production = story["production"]
+    v1_pid = story["state_after_rollback"]["versions"][story["v1"]]["pid"]
+    assert pushed_revert.outputs("plan")["production"] == "true", pushed_revert.explain()
+    assert pushed_revert.result("production") == "succeeded", pushed_revert.explain()
+    assert pushed_revert.result("production-revert") is None  # nothing failed
+    log = pushed_revert.log("production")
+    assert f"{act_venv}/bin/" in log, log  # DEPLOY_VENV reached the job
+    assert re.search(r"switched traffic in [0-9.]+s", log), log
+    assert "Success - Main Smoke test" in log, log
+    assert production.serving() == story["v1"]
+    assert production.predict()[0] == story["v1"]
+    # The warm v1 took the traffic: the same process, not a new start.
+    assert production.state()["versions"][story["v1"]]["pid"] == v1_pid
 
 
 # --- faults: each leaves the serving version untouched and says why ----------

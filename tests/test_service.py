@@ -7,13 +7,19 @@ logs, batching) and inspect the bento it builds. The pin check only bakes.
 
 import os
 import re
+import signal
+import socket
+import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from conftest import Project, bake
 
 FUZZ_LINE = re.compile(r"^fuzz: (\d+) requests, (\d+) server errors$", re.MULTILINE)
+PYTEST_SUMMARY = re.compile(r"^=+ .* in [\d.]+s.* =+$", re.MULTILINE)
 # A requirements.lock entry: `name==version`, maybe with a marker, then hashes.
 LOCK_ENTRY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", re.MULTILINE)
 
@@ -61,8 +67,49 @@ def test_service_tests_pass_and_report_the_fuzz_count(trained_project: Project):
     requests, server_errors = int(fuzz[1]), int(fuzz[2])
     assert requests > 0
     assert server_errors == 0
-    summary = output.strip().splitlines()[-1]
-    assert re.search(r"\d+ passed", summary) and "failed" not in summary, summary
+    summary = PYTEST_SUMMARY.findall(output)
+    assert summary, f"no pytest summary in the output:\n{output[-3000:]}"
+    assert re.search(r"\d+ passed", summary[-1]) and "failed" not in summary[-1], summary[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, process: subprocess.Popen, log: Path, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"make serve did not become ready at {url}:\n{log.read_text()[-3000:]}")
+
+
+@pytest.mark.slow
+def test_make_serve_serves_the_model_just_trained(trained_project: Project, tmp_path: Path):
+    """From a shell with no BentoML settings: the CLI must look in the project's store."""
+    port, log = free_port(), tmp_path / "serve.log"
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, **trained_project.env}
+    env.pop("BENTOML_HOME", None)
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            ["make", "serve", f"SERVE_PORT={port}", f"VENV={trained_project.venv}"],
+            cwd=trained_project.path, env=env, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_ready(url, process, log)
+        served = httpx.post(f"{url}/lineage", timeout=10).json()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+    assert served["lineage_id"] == trained_project.read_json("models/lineage.json")["lineage_id"]
 
 
 @pytest.mark.slow

@@ -16,7 +16,6 @@ workflow a push starts is decided here the way GitHub decides it.
 
 import hashlib
 import json
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 from act.harness import GitHubRepo, git, glob_regex, run_act, triggered
-from conftest import CACHE, DEFAULTS, Project, bake, lock_key, run
+from conftest import DEFAULTS, Project, bake, run
 
 REPO = f"{DEFAULTS['github_owner']}/{DEFAULTS['project']}"
 # Not the default, so the release test shows the answer reaches the pushed image.
@@ -77,17 +76,6 @@ def test_other_branches_and_docs_start_neither(workflows):
 
 
 # --- the trained repository every scenario starts from (slow) --------------------------
-
-
-@pytest.fixture(scope="session")
-def act_venv(tmp_path_factory) -> Path:
-    """The environment act's jobs install into: their own, since each job re-points
-    the editable install at its workspace, which act deletes afterwards."""
-    venv = CACHE / f"act-venv-{lock_key()}"
-    if not (venv / ".installed").exists():
-        shutil.rmtree(venv, ignore_errors=True)
-        run(["make", "install", f"VENV={venv}"], bake(tmp_path_factory.mktemp("act-venv")))
-    return venv
 
 
 @pytest.fixture(scope="module")

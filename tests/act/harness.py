@@ -245,7 +245,9 @@ def run_act(repo: GitHubRepo, event: str, payload: dict[str, Any], workflow: str
     command = [
         str(ACT), event, "-W", str(path), "-e", str(event_file),
         "-P", "ubuntu-latest=-self-hosted", "--no-skip-checkout", "--concurrent-jobs", "1",
-        "--log-prefix-job-id", "--no-cache-server", *local_repositories(path), *act_args,
+        "--log-prefix-job-id", "--no-cache-server", *local_repositories(path),
+        # The variable deploy.yml reads for the environment its jobs install into.
+        "--var", f"DEPLOY_VENV={venv}", *act_args,
     ]
     for key, value in env_vars.items():
         command += ["--env", f"{key}={value}"]

@@ -65,7 +65,9 @@ def use_project_model_store(root: Path) -> None:
     """Keep BentoML's model and bento store inside the repository (git-ignored).
 
     Each checkout then has its own store, so two projects (or two test runs)
-    never see each other's models. An explicit BENTOML_HOME still wins.
+    never see each other's models. An explicit BENTOML_HOME still wins; an
+    empty one (how a workflow passes an unset variable) does not.
     """
-    os.environ.setdefault("BENTOML_HOME", str(root / ".bentoml"))
+    if not os.environ.get("BENTOML_HOME"):
+        os.environ["BENTOML_HOME"] = str(root / ".bentoml")
     os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")

@@ -3,6 +3,8 @@
 State lives in .deploy/<env>/ (git-ignored): state.json (which version runs
 on which port, with which pid), routes.json (what the router sends where),
 logs, and a lock file so two deploys to one environment never interleave.
+DEPLOY_STATE_DIR moves it out of the checkout: a runner's next checkout
+cleans the workspace, and the state must outlive it.
 """
 
 import fcntl
@@ -45,11 +47,16 @@ def answers(url: str, path: str = "/readyz") -> bool:
         return False
 
 
+def state_root(p: Paths) -> Path:
+    # An empty value counts as unset: a workflow passes an unset variable as "".
+    return Path(os.environ.get("DEPLOY_STATE_DIR") or p.root / ".deploy")
+
+
 class LocalTarget:
     def __init__(self, p: Paths, environment: str, router_port: int) -> None:
         self.environment = environment
         self.router_port = router_port
-        self.dir = p.root / ".deploy" / environment
+        self.dir = state_root(p) / environment
         self.state_file = self.dir / "state.json"
         self.routes_file = self.dir / "routes.json"
         self.dir.mkdir(parents=True, exist_ok=True)
