@@ -10,12 +10,15 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cookiecutter.main import cookiecutter
 
@@ -41,6 +44,30 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "Template Tests",
     "GIT_COMMITTER_EMAIL": "tests@example.com",
 }
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody listens on now (network tests stay on loopback)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_answering(url: str, server: subprocess.Popen, log: Path,
+                         timeout: float = 120) -> None:
+    """Until `url` answers 200; fails with the server's log if it exits or never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"{server.args} exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            # Straight to loopback: no proxy from the environment in between.
+            if httpx.get(url, timeout=2, trust_env=False).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"nothing answered on {url} within {timeout}s:\n{log.read_text()[-3000:]}")
 
 
 class CommandFailed(AssertionError):

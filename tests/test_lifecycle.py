@@ -3,33 +3,24 @@
 Bake -> set up -> train v1 through the gates -> promote and deploy v1 ->
 train v2 -> promote and deploy v2 (v1 kept warm; high risk: a canary first)
 -> `git revert` of the promotion -> deploy -> v1 answers again, timed. Then
-the faults: each leaves the serving version untouched and says why.
+the same revert, pushed, runs deploy.yml under act and ends with v1 serving.
+Then the faults: each leaves the serving version untouched and says why.
 """
 
 import fcntl
-import json
 import re
-import socket
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 import yaml
-
 from act.harness import GitHubRepo, git, run_act
-from conftest import DEFAULTS, Project, bake
+from conftest import DEFAULTS, Project, bake, free_port
 
 pytestmark = pytest.mark.slow
 
 CANARY_WINDOW_SECONDS = "6"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Production:

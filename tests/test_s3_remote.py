@@ -9,9 +9,7 @@ AWS configuration.
 
 import json
 import re
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -22,7 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import TEMPLATE, Project, bake, run
+from conftest import TEMPLATE, Project, bake, free_port, run, wait_until_answering
 
 pytestmark = pytest.mark.slow
 
@@ -36,25 +34,6 @@ DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 # --- the server -----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_answering(url: str, server: subprocess.Popen, log: Path, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"moto_server exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with DIRECT.open(url, timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)
-    pytest.fail(f"moto_server did not answer on {url} within {timeout}s:\n{log.read_text()}")
 
 
 def stop(server: subprocess.Popen) -> None:
@@ -81,7 +60,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_until_answering(f"{endpoint}/", server, log)
+        wait_until_answering(f"{endpoint}/", server, log, timeout=60)
         # moto does not check signatures: an unsigned PUT creates the bucket.
         create_bucket = urllib.request.Request(f"{endpoint}/{BUCKET}", data=b"", method="PUT")
         DIRECT.open(create_bucket, timeout=10)

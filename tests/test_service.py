@@ -8,15 +8,13 @@ logs, batching) and inspect the bento it builds. The pin check only bakes.
 import os
 import re
 import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
-from conftest import Project, bake
+from conftest import Project, bake, free_port, wait_until_answering
 
 FUZZ_LINE = re.compile(r"^fuzz: (\d+) requests, (\d+) server errors$", re.MULTILINE)
 PYTEST_SUMMARY = re.compile(r"^=+ .* in [\d.]+s.* =+$", re.MULTILINE)
@@ -72,24 +70,6 @@ def test_service_tests_pass_and_report_the_fuzz_count(trained_project: Project):
     assert re.search(r"\d+ passed", summary[-1]) and "failed" not in summary[-1], summary[-1]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(url: str, process: subprocess.Popen, log: Path, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"make serve did not become ready at {url}:\n{log.read_text()[-3000:]}")
-
-
 @pytest.mark.slow
 def test_make_serve_serves_the_model_just_trained(trained_project: Project, tmp_path: Path):
     """From a shell with no BentoML settings: the CLI must look in the project's store."""
@@ -104,7 +84,7 @@ def test_make_serve_serves_the_model_just_trained(trained_project: Project, tmp_
             start_new_session=True,
         )
     try:
-        wait_ready(url, process, log)
+        wait_until_answering(f"{url}/readyz", process, log)
         served = httpx.post(f"{url}/lineage", timeout=10).json()
     finally:
         os.killpg(process.pid, signal.SIGTERM)

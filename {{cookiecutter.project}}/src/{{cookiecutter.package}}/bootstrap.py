@@ -6,12 +6,11 @@ remote, and a first commit so lineage can name a commit.
 """
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
+from {{ cookiecutter.package }}.commands import dvc, run
 from {{ cookiecutter.package }}.config import PROJECT, Paths
 from {{ cookiecutter.package }}.io import dvc_md5
 from {{ cookiecutter.package }}.sample_data import write_sample
@@ -25,17 +24,6 @@ REMOTE_NAME = "storage"
 
 class SetupError(RuntimeError):
     pass
-
-
-def run(root: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, cwd=root, capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise SetupError(f"`{' '.join(command)}` failed:\n{result.stdout}{result.stderr}")
-    return result
-
-
-def dvc(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return run(root, sys.executable, "-m", "dvc", *args, check=check)
 
 
 def ensure_git(root: Path) -> None:
@@ -138,7 +126,7 @@ def ensure_first_commit(root: Path) -> None:
     run(root, "git", "add", "--all")
     message = "Initial commit from cookiecutter-gitops-ml"
     command = ["git", "commit", "--quiet", "--no-verify", "-m", message]
-    subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
+    run(root, *command, env=env)
     print("setup: made the first commit")
 
 

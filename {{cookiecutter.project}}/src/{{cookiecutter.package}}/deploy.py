@@ -14,13 +14,13 @@ keeps serving. Running it twice changes nothing the second time.
 """
 
 import os
-import subprocess
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from {{ cookiecutter.package }}.commands import git
 from {{ cookiecutter.package }}.config import Paths, load_params
 from {{ cookiecutter.package }}.local_target import LocalTarget
 from {{ cookiecutter.package }}.manifest import Manifest, Version, load_manifest, manifest_path
@@ -247,31 +247,23 @@ def stop_environment(p: Paths, environment: str) -> list[str]:
 
 def last_manifest_commit(root, environment: str) -> str:
     """The last commit that changed deploy/<env>.yaml."""
-    result = subprocess.run(
-        ["git", "log", "-n", "1", "--format=%H", "--", f"deploy/{environment}.yaml"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    if not result.stdout.strip():
+    commit = git(root, "log", "-n", "1", "--format=%H", "--", f"deploy/{environment}.yaml")
+    if not commit:
         raise DeployError(f"no commit has changed deploy/{environment}.yaml yet")
-    return result.stdout.strip()
+    return commit
 
 
 def revert_manifest_change(root, environment: str) -> str:
     """`git revert` the last manifest commit of an environment; return the reverted sha."""
     commit = last_manifest_commit(root, environment)
-    subprocess.run(
-        ["git", "revert", "--no-edit", commit], cwd=root, check=True, capture_output=True, text=True
-    )
+    git(root, "revert", "--no-edit", commit)
     return commit
 
 
 def commit_manifest(root, environment: str, message: str) -> None:
     path = f"deploy/{environment}.yaml"
-    subprocess.run(["git", "add", path], cwd=root, check=True)
-    subprocess.run(["git", "commit", "--quiet", "-m", message, "--", path], cwd=root, check=True)
+    git(root, "add", path)
+    git(root, "commit", "--quiet", "-m", message, "--", path)
 
 
 def settle_canary(reconciler: Reconciler, commit: bool) -> str:

@@ -7,13 +7,13 @@ models/lineage.json under DVC, so "what produced it?" always has an answer.
 import hashlib
 import json
 import platform
-import subprocess
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from {{ cookiecutter.package }} import features
+from {{ cookiecutter.package }}.commands import run
 from {{ cookiecutter.package }}.config import PACKAGE, Paths
 from {{ cookiecutter.package }}.io import dvc_md5, file_digest
 
@@ -27,13 +27,12 @@ NOT_DIRTYING = ["dvc.lock", "metrics", "reports"]
 
 
 def _git(root: Path, *args: str) -> str | None:
+    """git's answer, or None: outside a repository (or without git) lineage says so."""
     try:
-        result = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
+        result = run(root, "git", *args, check=False)
+    except OSError:
         return None
-    return result.stdout.strip()
+    return result.stdout.strip() if result.returncode == 0 else None
 
 
 def git_state(root: Path) -> dict[str, Any]:

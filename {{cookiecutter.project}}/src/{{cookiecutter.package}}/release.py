@@ -18,13 +18,13 @@ is printed instead of posted.
 import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from {{ cookiecutter.package }}.commands import dvc, git, output, run, succeeds
 from {{ cookiecutter.package }}.config import PACKAGE, Paths, paths
 from {{ cookiecutter.package }}.github_setup import github_environment
 from {{ cookiecutter.package }}.io import read_json, write_json
@@ -49,33 +49,12 @@ class ReleaseError(click.ClickException):
     """A release step cannot go on; the message says why and what to do."""
 
 
-# --- running tools -------------------------------------------------------------------
-
-
-def run(root: Path, *command: str, check: bool = True, stdin: str | None = None) -> str:
-    result = subprocess.run(
-        command, cwd=root, input=stdin, capture_output=True, text=True, check=False
-    )
-    if check and result.returncode != 0:
-        output = (result.stdout + result.stderr).strip()
-        raise ReleaseError(f"`{' '.join(command)}` exited {result.returncode}:\n{output}")
-    return result.stdout
-
-
-def git(root: Path, *args: str, check: bool = True) -> str:
-    return run(root, "git", *args, check=check).strip()
-
-
-def dvc(root: Path, *args: str, check: bool = True) -> str:
-    return run(root, sys.executable, "-m", "dvc", *args, check=check)
-
-
 def gh_api(root: Path, *args: str, payload: dict[str, Any] | None = None) -> Any:
     """`gh api ...`; a payload goes as JSON on stdin. Returns the parsed answer."""
     command = ["gh", "api", *args]
     if payload is not None:
         command += ["--input", "-"]
-    out = run(root, *command, stdin=json.dumps(payload) if payload is not None else None)
+    out = output(root, *command, stdin=json.dumps(payload) if payload is not None else None)
     return json.loads(out) if out.strip() else None
 
 
@@ -103,20 +82,14 @@ def pinned_data_files(root: Path) -> list[str]:
 
 
 def remote_description(root: Path) -> str:
-    name = dvc(root, "remote", "default", check=False).strip() or "(no default remote)"
-    url = dvc(root, "config", f"remote.{name}.url", check=False).strip() or "(no url)"
+    name = dvc(root, "remote", "default", check=False).stdout.strip() or "(no default remote)"
+    url = dvc(root, "config", f"remote.{name}.url", check=False).stdout.strip() or "(no url)"
     return f"'{name}' ({url})"
 
 
 def pull_pinned_data(root: Path) -> None:
     files = pinned_data_files(root)
-    result = subprocess.run(
-        [sys.executable, "-m", "dvc", "pull", *files],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = dvc(root, "pull", *files, check=False)
     if result.returncode != 0:
         said = (result.stdout + result.stderr).strip().splitlines()[-6:]
         raise ReleaseError(
@@ -129,13 +102,7 @@ def pull_pinned_data(root: Path) -> None:
 
 def pull_everything_else(root: Path) -> None:
     """Outputs and the run cache: whatever the remote has, so nothing trains twice."""
-    result = subprocess.run(
-        [sys.executable, "-m", "dvc", "pull", "--run-cache", "--allow-missing"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = dvc(root, "pull", "--run-cache", "--allow-missing", check=False)
     if result.returncode != 0:
         click.echo("pull: no outputs or run cache restored; `dvc repro` will run the stages")
         return
@@ -190,13 +157,7 @@ def pull() -> None:
 def diff_markdown(root: Path, kind: str, base: str) -> str:
     """`dvc metrics diff` / `dvc params diff` of the workspace against `base`, as Markdown."""
     every = ["--all"] if kind == "metrics" else []
-    result = subprocess.run(
-        [sys.executable, "-m", "dvc", kind, "diff", base, "--md", *every],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = dvc(root, kind, "diff", base, "--md", *every, check=False)
     if result.returncode != 0:
         return f"_`dvc {kind} diff {base}` failed: {result.stderr.strip()[:300]}_"
     table = result.stdout.strip().replace(base, base[:12])
@@ -363,10 +324,10 @@ def push_by_digest(root: Path, backend: str, reference: str) -> str:
         digest_file.parent.mkdir(exist_ok=True)
         run(root, backend, "push", "--digestfile", str(digest_file), reference)
         return digest_file.read_text().strip()
-    output = run(root, backend, "push", reference)
-    found = DIGEST_LINE.findall(output)
+    printed = output(root, backend, "push", reference)
+    found = DIGEST_LINE.findall(printed)
     if not found:
-        raise ReleaseError(f"`{backend} push {reference}` printed no digest:\n{output}")
+        raise ReleaseError(f"`{backend} push {reference}` printed no digest:\n{printed}")
     return found[-1]
 
 
@@ -431,12 +392,14 @@ def propose(root: Path, branch: str, title: str, body: str, direct: bool = False
         return f"pushed to {BASE_BRANCH}"
     git(root, "push", "--force", "origin", f"HEAD:refs/heads/{branch}")
     found = json.loads(
-        run(root, "gh", "pr", "list", "--head", branch, "--state", "open", "--json", "number,url")
+        output(
+            root, "gh", "pr", "list", "--head", branch, "--state", "open", "--json", "number,url"
+        )
         or "[]"
     )
     if found:
         return f"updated {found[0]['url']}"
-    return run(
+    return output(
         root,
         "gh",
         "pr",
@@ -563,12 +526,8 @@ def is_commit(root: Path, rev: str | None) -> bool:
     return (
         bool(rev)
         and rev != NO_COMMIT
-        and run_ok(root, "git", "cat-file", "-e", f"{rev}^" + "{commit}")
+        and succeeds(root, "git", "cat-file", "-e", f"{rev}^" + "{commit}")
     )
-
-
-def run_ok(root: Path, *command: str) -> bool:
-    return subprocess.run(command, cwd=root, capture_output=True, check=False).returncode == 0
 
 
 def changed_files(root: Path, before: str | None, after: str) -> list[str]:
@@ -581,7 +540,7 @@ def changed_files(root: Path, before: str | None, after: str) -> list[str]:
 
 
 def manifest_at(root: Path, rev: str | None, relative: str) -> Manifest | None:
-    if not is_commit(root, rev) or not run_ok(root, "git", "cat-file", "-e", f"{rev}:{relative}"):
+    if not is_commit(root, rev) or not succeeds(root, "git", "cat-file", "-e", f"{rev}:{relative}"):
         return None
     return parse_manifest(git(root, "show", f"{rev}:{relative}"), f"{relative}@{rev[:12]}")
 

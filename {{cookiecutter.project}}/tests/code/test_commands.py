@@ -1,0 +1,54 @@
+"""A tool that fails says which command failed and what it printed; no traceback."""
+
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from {{ cookiecutter.package }}.cli import cli
+from {{ cookiecutter.package }}.commands import CommandFailed, git, output, run, succeeds
+
+
+def test_a_failing_command_names_itself_its_exit_code_and_its_output(tmp_path: Path):
+    script = "import sys; print('partial'); sys.exit('no such bucket')"
+    with pytest.raises(CommandFailed) as failure:
+        run(tmp_path, sys.executable, "-c", script)
+    message = failure.value.format_message()
+    assert "exited 1" in message
+    assert "partial" in message and "no such bucket" in message
+
+
+def test_unchecked_commands_report_instead_of_raising(tmp_path: Path):
+    assert run(tmp_path, sys.executable, "-c", "raise SystemExit(3)", check=False).returncode == 3
+    assert not succeeds(tmp_path, sys.executable, "-c", "raise SystemExit(3)")
+    assert output(tmp_path, sys.executable, "-c", "print('hi')") == "hi\n"
+    assert output(tmp_path, sys.executable, "-c", "import sys; print(sys.stdin.read())",
+                  stdin="piped") == "piped\n"
+
+
+def test_git_outside_a_repository_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(CommandFailed, match="not a git repository"):
+        git(tmp_path, "rev-parse", "HEAD")
+
+
+def test_rollback_with_local_edits_stops_with_gits_reason(tmp_path: Path, monkeypatch):
+    """`git revert` refuses to overwrite an edited manifest: the user reads why."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "dvc.yaml").write_text("stages: {}\n")
+    (repo / "deploy").mkdir()
+    manifest = repo / "deploy" / "production.yaml"
+    git(repo, "init", "--quiet")
+    for content in ("first: 1\n", "second: 2\n"):
+        manifest.write_text(content)
+        git(repo, "add", "--all")
+        git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com",
+            "commit", "--quiet", "-m", content)
+    manifest.write_text("edited: by hand\n")
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(cli, ["rollback", "production"])
+    assert result.exit_code == 1
+    assert "git revert --no-edit" in result.output
+    assert "local changes" in result.output
+    assert manifest.read_text() == "edited: by hand\n"  # nothing lost
