@@ -23,8 +23,8 @@ def test_unchecked_commands_report_instead_of_raising(tmp_path: Path):
     assert run(tmp_path, sys.executable, "-c", "raise SystemExit(3)", check=False).returncode == 3
     assert not succeeds(tmp_path, sys.executable, "-c", "raise SystemExit(3)")
     assert output(tmp_path, sys.executable, "-c", "print('hi')") == "hi\n"
-    assert output(tmp_path, sys.executable, "-c", "import sys; print(sys.stdin.read())",
-                  stdin="piped") == "piped\n"
+    echo = "import sys; print(sys.stdin.read())"
+    assert output(tmp_path, sys.executable, "-c", echo, stdin="piped") == "piped\n"
 
 
 def test_git_outside_a_repository_is_a_clear_error(tmp_path: Path):
@@ -40,11 +40,11 @@ def test_rollback_with_local_edits_stops_with_gits_reason(tmp_path: Path, monkey
     (repo / "deploy").mkdir()
     manifest = repo / "deploy" / "production.yaml"
     git(repo, "init", "--quiet")
+    identity = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
     for content in ("first: 1\n", "second: 2\n"):
         manifest.write_text(content)
         git(repo, "add", "--all")
-        git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com",
-            "commit", "--quiet", "-m", content)
+        git(repo, *identity, "commit", "--quiet", "-m", content)
     manifest.write_text("edited: by hand\n")
     monkeypatch.chdir(repo)
     result = CliRunner().invoke(cli, ["rollback", "production"])
