@@ -39,6 +39,13 @@ def raw(text: str | bytes) -> Callable[[dict[str, float]], bytes]:
     return lambda record: text if isinstance(text, bytes) else text.encode()
 
 
+def unsupported(make: Callable[[dict[str, float]], bytes], content_type: str) -> Bad:
+    """A body sent with a content type the service does not read."""
+    return Bad(
+        make, 415, "Content-Type must be application/json", headers={"content-type": content_type}
+    )
+
+
 def replace(record: dict[str, float], **fields: Any) -> dict[str, Any]:
     return {**record, **fields}
 
@@ -169,30 +176,10 @@ CASES: dict[str, Bad] = {
         raw('{"records": ' + "[" * 100_000 + "]" * 100_000 + "}"), 400, "json_invalid"
     ),
     # wrong content type
-    "text-plain": Bad(
-        body(lambda r: {"records": [r]}),
-        415,
-        "Content-Type must be application/json",
-        headers={"content-type": "text/plain"},
-    ),
-    "form-encoded": Bad(
-        raw("records=1"),
-        415,
-        "Content-Type must be application/json",
-        headers={"content-type": "application/x-www-form-urlencoded"},
-    ),
-    "malformed-multipart": Bad(
-        raw("--x\r\n\r\n"),
-        415,
-        "Content-Type must be application/json",
-        headers={"content-type": "multipart/form-data; boundary=x"},
-    ),
-    "xml": Bad(
-        raw("<records/>"),
-        415,
-        "Content-Type must be application/json",
-        headers={"content-type": "application/xml"},
-    ),
+    "text-plain": unsupported(body(lambda r: {"records": [r]}), "text/plain"),
+    "form-encoded": unsupported(raw("records=1"), "application/x-www-form-urlencoded"),
+    "malformed-multipart": unsupported(raw("--x\r\n\r\n"), "multipart/form-data; boundary=x"),
+    "xml": unsupported(raw("<records/>"), "application/xml"),
 }
 
 
