@@ -41,7 +41,7 @@ def timed(story: Story, title: str, *command: str) -> float:
 
 
 def rollback(story: Story, cli: str, port: int, v1: str) -> float:
-    stopwatch = Stopwatch(story, port, v1)
+    stopwatch = Stopwatch(lambda: story.serving(port), v1)
     stopwatch.start()
     story.run("revert", cli, "rollback", "production", quiet=True)
     story.run("deploy", cli, "deploy", "production", quiet=True)

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from cookiecutter.main import cookiecutter
@@ -70,11 +71,20 @@ def package_of(project: Path) -> str:
 
 
 class Stopwatch(threading.Thread):
-    """Polls the router from the moment of the revert until `tag` answers."""
+    """Polls the router from the moment of the revert until `tag` answers.
 
-    def __init__(self, story: Story, port: int, tag: str) -> None:
+    `serving()` names the version the router answers from; `errors` are what it
+    raises while the router refuses or answers 502 for a moment.
+    """
+
+    def __init__(
+        self,
+        serving: Callable[[], str],
+        tag: str,
+        errors: tuple[type[Exception], ...] = (OSError,),
+    ) -> None:
         super().__init__(daemon=True)
-        self.story, self.port, self.tag = story, port, tag
+        self.serving, self.tag, self.errors = serving, tag, errors
         self.began = time.monotonic()
         self.seconds: float | None = None
 
@@ -82,10 +92,10 @@ class Stopwatch(threading.Thread):
         deadline = self.began + 300
         while time.monotonic() < deadline:
             try:
-                if self.story.serving(self.port) == self.tag:
+                if self.serving() == self.tag:
                     self.seconds = time.monotonic() - self.began
                     return
-            except OSError:  # the router may refuse or 502 for a moment
+            except self.errors:
                 pass
             time.sleep(0.01)
 
@@ -112,7 +122,7 @@ def main() -> None:
     story.run("promote v2 to production", cli, "promote", "production", "--commit")
     story.run("deploy production: v2 serves, v1 kept warm", cli, "deploy", "production")
     v2 = story.serving(port)
-    stopwatch = Stopwatch(story, port, v1)
+    stopwatch = Stopwatch(lambda: story.serving(port), v1)
     stopwatch.start()
     story.run("roll back: git revert the promotion commit", cli, "rollback", "production")
     story.run("deploy production: the warm v1 takes the traffic", cli, "deploy", "production")

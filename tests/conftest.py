@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,8 @@ sys.path.insert(0, str(TEMPLATE))
 for make_variable in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"):
     os.environ.pop(make_variable, None)
 
+from scripts.demo import free_port  # noqa: E402,F401  (one port finder for demo and tests)
+
 # TEMPLATE_TEST_CACHE lets two test runs on one machine keep separate environments.
 CACHE = Path(os.environ.get("TEMPLATE_TEST_CACHE", TEMPLATE / ".cache"))
 GENERATED_LOCK = TEMPLATE / "{{cookiecutter.project}}" / "requirements.lock"
@@ -44,13 +45,6 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "Template Tests",
     "GIT_COMMITTER_EMAIL": "tests@example.com",
 }
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 nobody listens on now (network tests stay on loopback)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_answering(url: str, server: subprocess.Popen, log: Path,
@@ -168,37 +162,37 @@ def git_identity() -> Iterator[None]:
             os.environ[key] = value
 
 
+def cached_venv(name: str, project: Path, *make_args: str) -> Path:
+    """CACHE/<name>-<lock hash>, installed once from the lock by `project`'s Makefile.
+
+    A half-built one (no `.installed` marker) is removed and built again.
+    """
+    venv = CACHE / f"{name}-{lock_key()}"
+    if not (venv / ".installed").exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        run(["make", "install", f"VENV={venv}", *make_args], project)
+    return venv
+
+
 @pytest.fixture(scope="session")
 def project_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The generated project's environment, built once from its lock file."""
-    venv = CACHE / f"project-venv-{lock_key()}"
-    if not (venv / ".installed").exists():
-        shutil.rmtree(venv, ignore_errors=True)
-        project = bake(tmp_path_factory.mktemp("venv-bake"))
-        run(["make", "install", f"VENV={venv}"], project)
-    return venv
+    return cached_venv("project-venv", bake(tmp_path_factory.mktemp("venv-bake")))
 
 
 @pytest.fixture(scope="session")
 def act_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The environment act's jobs install into: their own, since each job re-points
     the editable install at its workspace, which act deletes afterwards."""
-    venv = CACHE / f"act-venv-{lock_key()}"
-    if not (venv / ".installed").exists():
-        shutil.rmtree(venv, ignore_errors=True)
-        run(["make", "install", f"VENV={venv}"], bake(tmp_path_factory.mktemp("act-venv")))
-    return venv
+    return cached_venv("act-venv", bake(tmp_path_factory.mktemp("act-venv")))
 
 
 @pytest.fixture
 def new_project(tmp_path: Path, project_venv: Path):
-    """A factory: bake with answers, set up (git, DVC, data) and return a Project."""
+    """A factory: bake with answers and return the Project (not set up yet)."""
 
-    def factory(name: str = "bake", setup: bool = True, **answers: Any) -> Project:
-        project = Project(bake(tmp_path / name, **answers), project_venv, tmp_path / "remote")
-        if setup:
-            project.make("setup")
-        return project
+    def factory(**answers: Any) -> Project:
+        return Project(bake(tmp_path / "bake", **answers), project_venv, tmp_path / "remote")
 
     return factory
 

@@ -18,6 +18,8 @@ import yaml
 from act.harness import GitHubRepo, git, run_act
 from conftest import DEFAULTS, Project, bake, free_port
 
+from scripts.demo import Stopwatch
+
 pytestmark = pytest.mark.slow
 
 CANARY_WINDOW_SECONDS = "6"
@@ -104,25 +106,6 @@ def deploy_with_load(production: Production, *args: str, check: bool = True):
             load.join()
 
 
-class Stopwatch(threading.Thread):
-    """From the revert until the router answers from `tag`."""
-
-    def __init__(self, production: Production, tag: str) -> None:
-        super().__init__(daemon=True)
-        self.production, self.tag = production, tag
-        self.began, self.seconds = time.monotonic(), None
-
-    def run(self) -> None:
-        while time.monotonic() - self.began < 300:
-            try:
-                if self.production.serving() == self.tag:
-                    self.seconds = time.monotonic() - self.began
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.01)
-
-
 @pytest.fixture(scope="module", params=["low", "high"])
 def story(request, tmp_path_factory, project_venv):
     """Run the lifecycle once per risk tier; the tests read what happened."""
@@ -161,7 +144,7 @@ def story(request, tmp_path_factory, project_venv):
     warm_v1 = record["state_after_v2"]["versions"][record["v1"]]
     record["v1_warm_answer"] = httpx.get(f"http://127.0.0.1:{warm_v1['port']}/readyz").status_code
 
-    stopwatch = Stopwatch(production, record["v1"])
+    stopwatch = Stopwatch(production.serving, record["v1"], errors=(httpx.HTTPError,))
     stopwatch.start()
     project.cli("rollback", "production")
     record["rollback_deploy"] = production.deploy().stdout

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CACHE, DEFAULTS, Project, bake, lock_key, run
+from conftest import DEFAULTS, Project, bake, cached_venv, run
 
 RAW = "data/raw/breast_cancer.csv"
 TRAIN = "data/features/train.csv"
@@ -378,19 +378,15 @@ def venv_for(project: Project, version: str) -> Path:
     """The shared venv if it has this Python; else one for this version, cached the same way."""
     if python_version_of(project.venv) == version:
         return project.venv
-    venv = CACHE / f"project-venv-{lock_key()}-py{version}"
-    if not (venv / ".installed").exists():
-        python = find_python(version)
-        if python is None:
-            pytest.skip(f"no Python {version} interpreter on this machine")
-        shutil.rmtree(venv, ignore_errors=True)
-        run(["make", "install", f"VENV={venv}", f"PYTHON={python}"], project.path, project.env)
-    return venv
+    python = find_python(version)
+    if python is None:
+        pytest.skip(f"no Python {version} interpreter on this machine")
+    return cached_venv(f"project-venv-py{version}", project.path, f"PYTHON={python}")
 
 
 @pytest.mark.parametrize("answers", variants())
 def test_generated_project_lint_and_tests_pass(new_project, answers: dict[str, str]) -> None:
-    project = new_project(setup=False, **answers)
+    project = new_project(**answers)
     project.venv = venv_for(project, answers["python_version"])
     if answers["dvc_remote"] == "local":
         project.make("setup")

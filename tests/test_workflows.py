@@ -31,7 +31,6 @@ REPO = f"{DEFAULTS['github_owner']}/{DEFAULTS['project']}"
 REGISTRY = "registry.example.com/ml/sample-classifier"
 PR_NUMBER = 7
 MARKER = f"<!-- {DEFAULTS['project']}:ci-report -->"
-TEMPLATE_WORKFLOWS = Path(__file__).resolve().parents[1] / "{{cookiecutter.project}}" / ".github"
 
 
 # --- which workflow an event starts (fast) --------------------------------------------
@@ -362,7 +361,7 @@ def serve_fake_service(lineage_id: str) -> ThreadingHTTPServer:
 
 @pytest.mark.parametrize(("served", "passes"), [("a" * 16, True), ("f" * 16, False)])
 def test_smoke_deployed_checks_the_service_serves_the_manifest(new_project, served, passes):
-    project = new_project(setup=False)
+    project = new_project()
     project.make("install")
     (project.path / "deploy" / "staging.yaml").write_text(manifest("staging", "low", "a"))
     server = serve_fake_service(served)

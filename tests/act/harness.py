@@ -33,7 +33,6 @@ USES = re.compile(r"uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40})")
 # With --log-prefix-job-id every line starts with `[<job id>]`.
 JOB_LINE = re.compile(r"^\[(?P<job>[\w-]+)\]\s+(?P<text>.*)$", re.M)
 OUTPUT_LINE = re.compile(r"::set-output::\s*(?P<key>[\w-]+)=(?P<value>.*)$")
-NO_COMMIT = "0" * 40
 
 
 # --- which workflows an event starts (GitHub's filters, which act skips) ---------------

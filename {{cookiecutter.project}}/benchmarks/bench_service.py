@@ -41,7 +41,7 @@ import psutil
 
 from {{ cookiecutter.package }}.config import paths, use_project_model_store
 from {{ cookiecutter.package }}.contract import load_contract
-from {{ cookiecutter.package }}.features import build_features, feature_names
+from {{ cookiecutter.package }}.features import build_features
 from {{ cookiecutter.package }}.io import read_csv, read_json
 
 HERE = Path(__file__).resolve().parent
@@ -79,7 +79,7 @@ def fastapi_app():
     async def predict(request: PredictRequest) -> list[Prediction]:
         columns = {name: [getattr(r, name) for r in request.records] for name in names}
         raw = pd.DataFrame(columns, columns=names)
-        probability = model.predict_proba(build_features(raw)[feature_names()])[:, 1]
+        probability = model.predict_proba(build_features(raw))[:, 1]
         return [Prediction(probability=p, label=int(p >= threshold)) for p in probability]
 
     @app.get("/readyz")
@@ -217,7 +217,7 @@ def floor_ms(rows: pd.DataFrame, repeats: int = 2000) -> dict[str, float]:
     """Median in-process time for one row: predict_proba alone, and with features."""
     model = joblib.load(model_path())
     one = rows.head(1)
-    prepared = build_features(one)[feature_names()]
+    prepared = build_features(one)
 
     def median_ms(call) -> float:
         times = []
@@ -230,7 +230,7 @@ def floor_ms(rows: pd.DataFrame, repeats: int = 2000) -> dict[str, float]:
     return {
         "predict_proba_ms": median_ms(lambda: model.predict_proba(prepared)),
         "features_and_predict_ms": median_ms(
-            lambda: model.predict_proba(build_features(one)[feature_names()])
+            lambda: model.predict_proba(build_features(one))
         ),
     }
 
@@ -238,7 +238,7 @@ def floor_ms(rows: pd.DataFrame, repeats: int = 2000) -> dict[str, float]:
 def agreement(urls: dict[str, str], rows: pd.DataFrame) -> dict[str, float]:
     """Largest |served - offline| probability per server on a few rows."""
     model = joblib.load(model_path())
-    offline = model.predict_proba(build_features(rows)[feature_names()])[:, 1]
+    offline = model.predict_proba(build_features(rows))[:, 1]
     body = {"records": rows.to_dict(orient="records")}
     gaps = {}
     for name, url in urls.items():

@@ -62,35 +62,22 @@ def snapshot(url: str) -> Counters:
 class Verdict:
     promote: bool
     reason: str
-    evidence: dict[str, Any]
 
 
 def judge(stable: Counters, canary: Counters, settings: dict[str, Any]) -> Verdict:
-    evidence = {
-        "stable": {
-            "requests": stable.requests,
-            "error_rate": stable.error_rate,
-            "mean_latency_s": stable.mean_latency,
-        },
-        "canary": {
-            "requests": canary.requests,
-            "error_rate": canary.error_rate,
-            "mean_latency_s": canary.mean_latency,
-        },
-    }
     if canary.requests < settings["min_requests"]:
         reason = f"only {canary.requests:.0f} canary requests (need {settings['min_requests']})"
-        return Verdict(False, reason, evidence)
+        return Verdict(False, reason)
     allowed_errors = stable.error_rate + settings["max_error_rate_increase"]
     if canary.error_rate > allowed_errors:
         reason = f"canary error rate {canary.error_rate:.3f} > {allowed_errors:.3f}"
-        return Verdict(False, reason, evidence)
+        return Verdict(False, reason)
     allowed_latency = stable.mean_latency * settings["max_latency_ratio"]
     if stable.requests and canary.mean_latency > allowed_latency:
         latency_ms, allowed_ms = canary.mean_latency * 1000, allowed_latency * 1000
         reason = f"canary mean latency {latency_ms:.1f} ms > {allowed_ms:.1f} ms"
-        return Verdict(False, reason, evidence)
-    return Verdict(True, "canary matches stable on errors and latency", evidence)
+        return Verdict(False, reason)
+    return Verdict(True, "canary matches stable on errors and latency")
 
 
 def analyse(stable_url: str, canary_url: str, settings: dict[str, Any]) -> Verdict:

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from {{ cookiecutter.package }} import k8s
 from {{ cookiecutter.package }}.config import PACKAGE, paths, use_project_model_store
+from {{ cookiecutter.package }}.manifest import ENVIRONMENTS
 
 
 @click.group(help="{{ cookiecutter.project }}: train, gate and release the model.")
@@ -79,12 +80,12 @@ def _print_table(title: str, rows: list[tuple[str, str]]) -> None:
     Console(width=120).print(table)
 
 
-ENVIRONMENTS = click.Choice(["staging", "production"])
+ENVIRONMENT = click.Choice(ENVIRONMENTS)
 
 
 @cli.command()
 @click.argument("model_tag", required=False)
-@click.option("--env", "environment", type=ENVIRONMENTS, help="The model serving there.")
+@click.option("--env", "environment", type=ENVIRONMENT, help="The model serving there.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def lineage(model_tag: str | None, environment: str | None, as_json: bool) -> None:
     """Print what produced a model: by tag, by environment, or the last trained one."""
@@ -132,7 +133,7 @@ def _print_outcome(outcome) -> None:
 
 
 @cli.command()
-@click.argument("environment", type=ENVIRONMENTS)
+@click.argument("environment", type=ENVIRONMENT)
 @click.option("--commit", is_flag=True, help="If the canary fails, revert the manifest commit.")
 def deploy(environment: str, commit: bool) -> None:
     """Reconcile ENVIRONMENT to deploy/ENVIRONMENT.yaml on the local target."""
@@ -152,7 +153,7 @@ def deploy(environment: str, commit: bool) -> None:
 
 
 @cli.command()
-@click.argument("environment", type=ENVIRONMENTS)
+@click.argument("environment", type=ENVIRONMENT)
 @click.option("--image", help="The pushed image, as repository@sha256:digest.")
 @click.option("--commit", is_flag=True, help="Commit the manifest change.")
 def promote(environment: str, image: str | None, commit: bool) -> None:
@@ -179,7 +180,7 @@ def promote(environment: str, image: str | None, commit: bool) -> None:
 
 
 @cli.command()
-@click.argument("environment", type=ENVIRONMENTS)
+@click.argument("environment", type=ENVIRONMENT)
 def rollback(environment: str) -> None:
     """Revert the last commit that changed deploy/ENVIRONMENT.yaml (then deploy)."""
     from {{ cookiecutter.package }}.deploy import DeployError, revert_manifest_change
@@ -206,7 +207,7 @@ def check_manifests() -> None:
 
 
 @cli.command()
-@click.argument("environment", type=ENVIRONMENTS)
+@click.argument("environment", type=ENVIRONMENT)
 def stop(environment: str) -> None:
     """Stop the local router and every version of ENVIRONMENT."""
     from {{ cookiecutter.package }}.deploy import stop_environment

@@ -111,20 +111,18 @@ def _label_share_check(contract: Contract) -> pa.Check:
     )
 
 
-def table_schema(contract: Contract, with_label: bool = True) -> pa.DataFrameSchema:
-    """The pandera schema for a table of records (with the label for training data)."""
+def table_schema(contract: Contract) -> pa.DataFrameSchema:
+    """The pandera schema for a table of labelled records."""
     import pandera.pandas as pa
 
     columns = {
         name: pa.Column("float64", pa.Check.in_range(b.min, b.max), nullable=False)
         for name, b in contract.features.items()
     }
-    checks = []
-    if with_label:
-        columns[contract.label] = pa.Column(
-            "int64", pa.Check.isin(list(contract.label_values)), nullable=False
-        )
-        checks = [_row_count_check(contract), _label_share_check(contract)]
+    columns[contract.label] = pa.Column(
+        "int64", pa.Check.isin(list(contract.label_values)), nullable=False
+    )
+    checks = [_row_count_check(contract), _label_share_check(contract)]
     return pa.DataFrameSchema(columns, checks=checks, strict=True, ordered=False)
 
 

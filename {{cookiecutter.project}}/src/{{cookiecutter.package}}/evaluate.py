@@ -11,9 +11,9 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_sc
 from {{ cookiecutter.package }}.config import load_params, paths
 from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.features import feature_names
-from {{ cookiecutter.package }}.io import file_digest, read_csv, write_csv, write_json
+from {{ cookiecutter.package }}.io import read_csv, write_csv, write_json
 from {{ cookiecutter.package }}.lineage import build_lineage
-from {{ cookiecutter.package }}.registry import model_tag, register
+from {{ cookiecutter.package }}.registry import register
 
 
 def score(y_true: pd.Series, probability: np.ndarray, threshold: float) -> dict[str, float]:
@@ -64,7 +64,7 @@ def main() -> None:
     metrics, predictions = evaluate(params)
     write_json(metrics, p.metrics)
     write_csv(predictions, p.predictions)
-    lineage = build_lineage(p, params, metrics, model_tag(file_digest(p.model)))
+    lineage = build_lineage(p, params, metrics)
     write_json(lineage, p.lineage)
     tag = register(p.model, lineage)
     auc = metrics["model"]["roc_auc"]

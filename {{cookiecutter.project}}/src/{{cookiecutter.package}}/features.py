@@ -5,13 +5,13 @@ Training (featurize stage) and serving (service.py) both call
 model was trained, which the parity gate catches. Its hash is in the lineage.
 """
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.package }}.contract import load_contract
+from {{ cookiecutter.package }}.io import file_digest
 
 # Derived features: name -> how it is computed from the raw columns.
 DERIVED_FEATURES = {
@@ -41,4 +41,4 @@ def build_features(raw: pd.DataFrame) -> pd.DataFrame:
 
 def definition_hash() -> str:
     """sha256 of this module's source: changes whenever a definition does."""
-    return "sha256:" + hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    return "sha256:" + file_digest(Path(__file__))

@@ -121,20 +121,10 @@ def read_output(path: Path) -> Any:
 
 
 def summarise(violations: list[str]) -> str:
-    """One entry per column and check, with how many more values break it the same way."""
-    counts: dict[str, int] = {}
-    first: dict[str, str] = {}
-    for line in violations:
-        problem = line.split(" (e.g. ", 1)[0]
-        counts[problem] = counts.get(problem, 0) + 1
-        first.setdefault(problem, line)
-    parts = [
-        first[problem] + (f" and {counts[problem] - 1} more" if counts[problem] > 1 else "")
-        for problem in counts
-    ]
-    summary = "; ".join(parts[:SHOWN_PROBLEMS])
-    if len(parts) > SHOWN_PROBLEMS:
-        summary += f"; and {len(parts) - SHOWN_PROBLEMS} more problems (reports/gate.json)"
+    """The first problems (one per column and check, see contract.summarise_failures)."""
+    summary = "; ".join(violations[:SHOWN_PROBLEMS])
+    if len(violations) > SHOWN_PROBLEMS:
+        summary += f"; and {len(violations) - SHOWN_PROBLEMS} more problems (reports/gate.json)"
     return summary
 
 

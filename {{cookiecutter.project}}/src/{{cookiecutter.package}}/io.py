@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +28,11 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_json(data: Any, path: Path) -> None:
+    """Replace the file in one step: a reader sees the old content or the new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    scratch = path.with_name(path.name + ".tmp")
+    scratch.write_text(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    os.replace(scratch, path)
 
 
 def read_json(path: Path) -> Any:

@@ -16,6 +16,7 @@ from {{ cookiecutter.package }} import features
 from {{ cookiecutter.package }}.commands import run
 from {{ cookiecutter.package }}.config import PACKAGE, Paths
 from {{ cookiecutter.package }}.io import dvc_md5, file_digest
+from {{ cookiecutter.package }}.registry import model_tag
 
 # The params sections that shape the model (gate thresholds do not).
 MODEL_PARAMS = ["featurize", "train", "evaluate"]
@@ -65,13 +66,12 @@ def lineage_id(record: dict[str, Any]) -> str:
     return hashlib.sha256(canonical).hexdigest()[:16]
 
 
-def build_lineage(
-    p: Paths, params: dict[str, Any], metrics: dict[str, Any], model_tag: str
-) -> dict[str, Any]:
+def build_lineage(p: Paths, params: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+    digest = "sha256:" + file_digest(p.model)
     record = {
         "model": {
-            "tag": model_tag,
-            "digest": "sha256:" + file_digest(p.model),
+            "tag": model_tag(digest),
+            "digest": digest,
             "file": str(p.model.relative_to(p.root)),
         },
         "data": data_hashes(p),

@@ -21,7 +21,8 @@ from typing import Any
 import httpx
 
 from {{ cookiecutter.package }}.config import PACKAGE, Paths
-from {{ cookiecutter.package }}.serving import free_port, stop_tree
+from {{ cookiecutter.package }}.io import write_json
+from {{ cookiecutter.package }}.serving import free_port, serve_command, stop_tree
 
 
 class Busy(RuntimeError):
@@ -68,20 +69,14 @@ class LocalTarget:
         return json.loads(self.state_file.read_text())
 
     def save_state(self, state: dict[str, Any]) -> None:
-        self._atomic_write(self.state_file, state)
+        write_json(state, self.state_file)
 
     def load_routes(self) -> dict[str, Any] | None:
         return json.loads(self.routes_file.read_text()) if self.routes_file.exists() else None
 
     def write_routes(self, routes: dict[str, Any]) -> None:
         """Atomic replace: the router sees the old table or the new one, never half."""
-        self._atomic_write(self.routes_file, routes)
-
-    @staticmethod
-    def _atomic_write(path: Path, data: dict[str, Any]) -> None:
-        scratch = path.with_suffix(".tmp")
-        scratch.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        os.replace(scratch, path)
+        write_json(routes, self.routes_file)
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -132,13 +127,12 @@ class LocalTarget:
 
     def start_version(self, bento_tag: str) -> dict[str, Any]:
         port, version = free_port(), bento_tag.split(":")[1]
-        command = [sys.executable, "-m", "bentoml", "serve", bento_tag]
-        command += ["--host", "127.0.0.1", "--port", str(port)]
+        name = f"version-{version}"
         # Prediction logs per version: what the drift monitor reads.
         logs = {"PREDICTION_LOG_DIR": str(self.dir / "predictions" / version)}
-        pid = self._spawn(command, f"version-{version}", logs)
+        pid = self._spawn(serve_command(bento_tag, port), name, logs)
         entry = {"port": port, "pid": pid}
-        self._wait(self.url(entry), pid, f"version-{version}")
+        self._wait(self.url(entry), pid, name, f"{name} did not become ready", timeout=120)
         return entry
 
     def start_router(self) -> dict[str, Any]:
@@ -146,20 +140,18 @@ class LocalTarget:
         command += ["--host", "127.0.0.1", "--port", str(self.router_port)]
         command += ["--log-level", "warning", "--no-access-log"]
         pid = self._spawn(command, "router", {"ROUTES_FILE": str(self.routes_file)})
-        deadline = time.monotonic() + 30
-        while not answers(self.router_url, "/-/routes"):
-            if not pid_alive(pid) or time.monotonic() > deadline:
-                stop_tree(pid)
-                log = (self.dir / "logs" / "router.log").read_text()[-2000:]
-                raise RuntimeError(f"the router did not start on port {self.router_port}:\n{log}")
-            time.sleep(0.1)
+        failure = f"the router did not start on port {self.router_port}"
+        self._wait(self.router_url, pid, "router", failure, timeout=30, path="/-/routes")
         return {"port": self.router_port, "pid": pid}
 
-    def _wait(self, url: str, pid: int, log_name: str) -> None:
-        deadline = time.monotonic() + 120
-        while not answers(url):
+    def _wait(
+        self, url: str, pid: int, log_name: str, failure: str, timeout: float, path: str = "/readyz"
+    ) -> None:
+        """Until `url` answers; if the process dies or time runs out, stop it and say why."""
+        deadline = time.monotonic() + timeout
+        while not answers(url, path):
             if not pid_alive(pid) or time.monotonic() > deadline:
                 stop_tree(pid)
                 log = (self.dir / "logs" / f"{log_name}.log").read_text()[-2000:]
-                raise RuntimeError(f"{log_name} did not become ready:\n{log}")
-            time.sleep(0.25)
+                raise RuntimeError(f"{failure}:\n{log}")
+            time.sleep(0.1)

@@ -30,8 +30,7 @@ def candidate_version(p: Paths, bento_tag: str, image: str | None = None) -> Ver
     )
 
 
-def canary_share(p: Paths, environment: str, has_previous: bool) -> int:
-    params = load_params(p.params)
+def canary_share(params: dict, environment: str, has_previous: bool) -> int:
     high_risk = params["gate"]["risk_tier"] == "high"
     share = int(params.get("deploy", {}).get("canary", {}).get("share", 10))
     return share if high_risk and has_previous and environment == "production" else 0
@@ -43,10 +42,11 @@ def next_manifest(p: Paths, environment: str, candidate: Version) -> Manifest | 
     if old is not None and old.current == candidate:
         return None
     previous = old.current if old is not None else None
-    share = canary_share(p, environment, previous is not None)
+    params = load_params(p.params)
+    share = canary_share(params, environment, previous is not None)
     return Manifest(
         environment=environment,
-        risk_tier=load_params(p.params)["gate"]["risk_tier"],
+        risk_tier=params["gate"]["risk_tier"],
         current=candidate,
         previous=previous,
         traffic=Traffic(stable=100 - share, canary=share),

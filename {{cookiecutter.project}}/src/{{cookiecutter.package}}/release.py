@@ -434,7 +434,6 @@ def propose_promotion(environment: str) -> None:
     require_environment(environment)
     record = load_release(p)
     target = manifest_path(p.deploy_dir, environment)
-    existing = load_optional_manifest(target)
     manifest = next_manifest(p, environment, Version.model_validate(record))
     if manifest is None:
         click.echo(f"promote: {target.name} already serves lineage {record['lineage_id']}")
@@ -444,13 +443,13 @@ def propose_promotion(environment: str) -> None:
     target.parent.mkdir(exist_ok=True)
     target.write_text(dump_manifest(manifest))
     title = f"Promote {record['bento_tag']} to {environment}"
-    body = promotion_body(environment, record, existing)
+    body = promotion_body(environment, record, manifest.previous)
     commit(p.root, f"{title}\n\n{body}", str(target.relative_to(p.root)))
     click.echo(f"promote: {propose(p.root, branch, title, body)}")
 
 
-def promotion_body(environment: str, record: dict[str, Any], existing: Manifest | None) -> str:
-    before = existing.current.bento_tag if existing else "nothing"
+def promotion_body(environment: str, record: dict[str, Any], previous: Version | None) -> str:
+    before = previous.bento_tag if previous else "nothing"
     return (
         f"Moves `deploy/{environment}.yaml` from `{before}` to `{record['bento_tag']}`.\n\n"
         f"- image: `{record['image']}`\n- model: `{record['model_tag']}`\n"
@@ -492,11 +491,7 @@ def check_revertable(root: Path, sha: str, relative: str) -> None:
 )
 def propose_rollback(environment: str, push_mode: str) -> None:
     """Revert the last commit that changed deploy/ENVIRONMENT.yaml, and propose the revert."""
-    from {{ cookiecutter.package }}.deploy import (
-        DeployError,
-        last_manifest_commit,
-        revert_manifest_change,
-    )
+    from {{ cookiecutter.package }}.deploy import DeployError, last_manifest_commit
 
     p = paths()
     require_environment(environment)
@@ -506,16 +501,15 @@ def propose_rollback(environment: str, push_mode: str) -> None:
     except DeployError as error:
         raise ReleaseError(f"nothing to roll back: {error}") from None
     check_revertable(p.root, sha, relative)
-    start_branch(p.root, f"rollback/{environment}-{sha[:12]}")
-    if revert_manifest_change(p.root, environment) != sha:
-        raise ReleaseError(f"the revert did not take {sha[:12]}; the branch moved under us")
+    branch = f"rollback/{environment}-{sha[:12]}"
+    start_branch(p.root, branch)
+    git(p.root, "revert", "--no-edit", sha)
     subject = git(p.root, "show", "--format=%s", "--no-patch", sha)
     title = f"Roll back {environment}: revert {sha[:12]}"
     body = (
         f'Reverts {sha} ("{subject}"), the last change to `{relative}`.\n\n'
         "The previous version is kept warm, so traffic moves as soon as deploy.yml runs."
     )
-    branch = f"rollback/{environment}-{sha[:12]}"
     click.echo(f"rollback: {propose(p.root, branch, title, body, push_mode == 'direct')}")
 
 

@@ -10,7 +10,6 @@ monitor. docs/service.md describes the API, its errors and the logs.
 """
 
 import contextlib
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from {{ cookiecutter.package }}.contract import load_contract, record_model
-from {{ cookiecutter.package }}.features import build_features, feature_names
+from {{ cookiecutter.package }}.features import build_features
+from {{ cookiecutter.package }}.io import read_json
 from {{ cookiecutter.package }}.registry import MODEL_FILE
 
 SERVICE_NAME = "{{ cookiecutter.project }}"
@@ -42,13 +42,13 @@ def serving_lineage() -> dict[str, Any]:
     candidates = [BUNDLED_LINEAGE]
     if os.environ.get("SERVING_LINEAGE"):
         candidates.insert(0, Path(os.environ["SERVING_LINEAGE"]))
-    from {{ cookiecutter.package }}.config import find_root
+    from {{ cookiecutter.package }}.config import Paths, find_root
 
     with contextlib.suppress(FileNotFoundError):
-        candidates.append(find_root(Path(__file__).parent) / "models" / "lineage.json")
+        candidates.append(Paths(find_root(Path(__file__).parent)).lineage)
     for path in candidates:
         if path.exists():
-            return json.loads(path.read_text())
+            return read_json(path)
     raise FileNotFoundError("no lineage.json found; run `dvc repro` before building the bento")
 
 
@@ -163,7 +163,7 @@ class Classifier:
     def predict(self, records: list[Record]) -> list[Prediction]:  # type: ignore[valid-type]
         columns = {name: [getattr(r, name) for r in records] for name in self.columns}
         raw = pd.DataFrame(columns, columns=self.columns)
-        probability = self.model.predict_proba(build_features(raw)[feature_names()])[:, 1]
+        probability = self.model.predict_proba(build_features(raw))[:, 1]
         labels = (probability >= self.threshold).astype(int)
         self._log(columns, probability, labels)
         return [

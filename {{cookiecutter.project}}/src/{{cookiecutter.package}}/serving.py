@@ -94,6 +94,12 @@ def running(
             stop(process)
 
 
+def serve_command(bento_tag: str, port: int) -> list[str]:
+    """`bentoml serve` of this environment, on loopback only."""
+    serve = [sys.executable, "-m", "bentoml", "serve", bento_tag]
+    return [*serve, "--host", "127.0.0.1", "--port", str(port)]
+
+
 @contextmanager
 def served(bento_tag: str, timeout: float = 90, env: dict[str, str] | None = None) -> Iterator[str]:
     """Serve `bento_tag` on a free loopback port; yield its base URL."""
@@ -102,8 +108,7 @@ def served(bento_tag: str, timeout: float = 90, env: dict[str, str] | None = Non
         # Gate and test traffic must not pollute the logs the drift monitor reads.
         monitoring = str(Path(scratch) / "monitoring")
         environment = {**os.environ, "PREDICTION_LOG_DIR": monitoring, **(env or {})}
-        command = [sys.executable, "-m", "bentoml", "serve", bento_tag]
-        command += ["--host", "127.0.0.1", "--port", str(port)]
+        command = serve_command(bento_tag, port)
         with running(command, port, Path(scratch), environment, timeout) as url:
             yield url
 

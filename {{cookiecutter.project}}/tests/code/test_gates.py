@@ -22,7 +22,7 @@ import yaml
 from {{ cookiecutter.package }} import gate, gates, serving
 from {{ cookiecutter.package }}.config import Paths
 from {{ cookiecutter.package }}.contract import load_contract
-from {{ cookiecutter.package }}.features import build_features, feature_names
+from {{ cookiecutter.package }}.features import build_features
 from {{ cookiecutter.package }}.featurize import with_features
 from {{ cookiecutter.package }}.gates import GateInputs, GateResult
 from {{ cookiecutter.package }}.io import file_digest, write_csv, write_json
@@ -67,7 +67,7 @@ def repo(tmp_path: Path, split_sample, model) -> Paths:
     _, evaluation = split_sample
     write_csv(with_features(evaluation), p.eval_features)
     write_csv(evaluation.drop(columns=LABEL), p.eval_raw)
-    probability = model.predict_proba(build_features(evaluation)[feature_names()])[:, 1]
+    probability = model.predict_proba(build_features(evaluation))[:, 1]
     predictions = {"probability": probability, "prediction": (probability >= 0.5).astype(int)}
     write_csv(pd.DataFrame(predictions), p.predictions)
     write_json(METRICS, p.metrics)

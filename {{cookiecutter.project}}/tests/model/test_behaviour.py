@@ -3,11 +3,11 @@
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from {{ cookiecutter.package }}.features import build_features, feature_names
+from {{ cookiecutter.package }}.features import build_features
 
 
 def probability(model, raw):
-    return model.predict_proba(build_features(raw)[feature_names()])[:, 1]
+    return model.predict_proba(build_features(raw))[:, 1]
 
 
 def test_quality_clears_a_floor_on_held_out_rows(model, split_sample):

@@ -94,11 +94,11 @@ def offline_probability(project: Paths):
     """The trained model's probabilities, computed in process: what the service must return."""
     import joblib
 
-    from {{ cookiecutter.package }}.features import build_features, feature_names
+    from {{ cookiecutter.package }}.features import build_features
 
     model = joblib.load(project.model)
 
     def predict(rows: pd.DataFrame) -> list[float]:
-        return model.predict_proba(build_features(rows)[feature_names()])[:, 1].tolist()
+        return model.predict_proba(build_features(rows))[:, 1].tolist()
 
     return predict
