@@ -229,9 +229,7 @@ def floor_ms(rows: pd.DataFrame, repeats: int = 2000) -> dict[str, float]:
 
     return {
         "predict_proba_ms": median_ms(lambda: model.predict_proba(prepared)),
-        "features_and_predict_ms": median_ms(
-            lambda: model.predict_proba(build_features(one))
-        ),
+        "features_and_predict_ms": median_ms(lambda: model.predict_proba(build_features(one))),
     }
 
 
