@@ -14,11 +14,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
@@ -144,6 +146,46 @@ class Project:
 
     def read_json(self, relative: str) -> Any:
         return json.loads((self.path / relative).read_text())
+
+    def commit_all(self, message: str) -> str:
+        """Commit every change (the project installs no git hooks); return the new HEAD."""
+        self.git("add", "--all")
+        self.git("commit", "--quiet", "-m", message)
+        return self.git("rev-parse", "HEAD").stdout.strip()
+
+
+# --- what the tests read from a project and its commands -------------------------------
+
+RAW = "data/raw/breast_cancer.csv"
+
+
+def output(result: subprocess.CompletedProcess) -> str:
+    return result.stdout + result.stderr
+
+
+def lineage(project: Project) -> dict[str, Any]:
+    return project.read_json("models/lineage.json")
+
+
+def pinned_md5(project: Project) -> str:
+    return yaml.safe_load((project.path / f"{RAW}.dvc").read_text())["outs"][0]["md5"]
+
+
+@dataclass
+class Clone:
+    project: Project
+    setup: subprocess.CompletedProcess
+    repro: subprocess.CompletedProcess
+
+
+def clone_and_reproduce(origin: Project, destination: Path) -> Clone:
+    """Clone the last commit, set it up, pull its data and reproduce it (origin's env)."""
+    run(["git", "clone", "--quiet", str(origin.path), str(destination)], destination.parent)
+    clone = Project(destination, origin.venv, origin.remote)
+    clone.extra_env = dict(origin.extra_env)
+    setup = clone.make("setup")
+    clone.dvc("pull")
+    return Clone(clone, setup, clone.dvc("repro"))
 
 
 def lock_key() -> str:

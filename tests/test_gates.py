@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Project, bake, run
+from conftest import RAW, Project, bake, output, run
 
 pytestmark = pytest.mark.slow
 
 LOW_RISK_GATES = ["data contract", "baseline", "training-serving parity", "packaging integrity"]
-RAW = "data/raw/breast_cancer.csv"
 
 
 class Isolated(Project):
@@ -42,10 +41,6 @@ class Isolated(Project):
         """Only the gate stage, as `dvc repro` would run it (no retraining)."""
         command = [str(self.venv / "bin" / "python"), "-m", self.package, "gate"]
         return run(command, self.path, self.env, check=False)
-
-
-def output(result: subprocess.CompletedProcess) -> str:
-    return result.stdout + result.stderr
 
 
 def report(project: Project) -> dict[str, Any]:

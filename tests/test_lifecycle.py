@@ -71,15 +71,9 @@ class Load(threading.Thread):
                 time.sleep(0.05)
 
 
-def commit_all(project: Project, message: str) -> str:
-    project.git("add", "--all")
-    project.git("commit", "--quiet", "--no-verify", "-m", message)
-    return project.git("rev-parse", "HEAD").stdout.strip()
-
-
 def train(project: Project, message: str) -> None:
     project.make("repro")
-    commit_all(project, message)
+    project.commit_all(message)
 
 
 def promote(project: Project) -> str:

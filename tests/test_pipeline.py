@@ -17,9 +17,20 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import DEFAULTS, Project, bake, cached_venv, run
+from conftest import (
+    DEFAULTS,
+    RAW,
+    Clone,
+    Project,
+    bake,
+    cached_venv,
+    clone_and_reproduce,
+    lineage,
+    output,
+    pinned_md5,
+    run,
+)
 
-RAW = "data/raw/breast_cancer.csv"
 TRAIN = "data/features/train.csv"
 EVAL = "data/features/eval.csv"
 # The stage whose deps record each data file in dvc.lock (the first that reads it).
@@ -30,10 +41,6 @@ SKIPPED = re.compile(r"^Stage '([^']+)' didn't change, skipping", re.MULTILINE)
 
 
 # --- reading what DVC and the project say -------------------------------------------
-
-
-def output(result: subprocess.CompletedProcess) -> str:
-    return result.stdout + result.stderr
 
 
 def ran(result: subprocess.CompletedProcess) -> list[str]:
@@ -90,15 +97,6 @@ def locked_md5(project: Project, stage: str, path: str) -> str:
     return matches[0]
 
 
-def pinned_md5(project: Project) -> str:
-    pin = yaml.safe_load((project.path / f"{RAW}.dvc").read_text())
-    return pin["outs"][0]["md5"]
-
-
-def lineage(project: Project) -> dict[str, Any]:
-    return project.read_json("models/lineage.json")
-
-
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -127,27 +125,10 @@ def repository_state(project: Project) -> dict[str, Any]:
     }
 
 
-@dataclass
-class Clone:
-    project: Project
-    setup: subprocess.CompletedProcess
-    repro: subprocess.CompletedProcess
-
-
 def commit_and_push(project: Project) -> None:
     """What a user does after training: commit dvc.lock and metrics, push the data."""
-    project.git("add", "--all")
-    project.git("commit", "--quiet", "-m", "Train the first model")
+    project.commit_all("Train the first model")
     project.dvc("push")
-
-
-def clone_and_reproduce(origin: Project, destination: Path) -> Clone:
-    """Clone the last commit, set it up, pull its data and reproduce it."""
-    run(["git", "clone", "--quiet", str(origin.path), str(destination)], destination.parent)
-    clone = Project(destination, origin.venv, origin.remote)
-    setup = clone.make("setup")
-    clone.dvc("pull")
-    return Clone(clone, setup, clone.dvc("repro"))
 
 
 @dataclass

@@ -16,18 +16,27 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
-from conftest import TEMPLATE, Project, bake, free_port, run, wait_until_answering
+from conftest import (
+    RAW,
+    TEMPLATE,
+    Project,
+    bake,
+    clone_and_reproduce,
+    free_port,
+    lineage,
+    output,
+    pinned_md5,
+    wait_until_answering,
+)
 
 pytestmark = pytest.mark.slow
 
 MOTO_SERVER = TEMPLATE / ".cache" / "moto-venv" / "bin" / "moto_server"
 BUCKET = "dvc-store"
 PREFIX = "sample-classifier"
-RAW = "data/raw/breast_cancer.csv"
 S3_NS = {"s3": "http://s3.amazonaws.com/doc/2006-03-01/"}
 # urllib must not route 127.0.0.1 through a proxy the machine may have configured.
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -105,21 +114,9 @@ def s3_project(path: Path, venv: Path, scratch: Path, endpoint: str) -> Project:
     return project
 
 
-def output(result: subprocess.CompletedProcess) -> str:
-    return result.stdout + result.stderr
-
-
-def lineage(project: Project) -> dict[str, Any]:
-    return project.read_json("models/lineage.json")
-
-
 def locked_out_md5(project: Project, stage: str, path: str) -> str:
     outs = yaml.safe_load((project.path / "dvc.lock").read_text())["stages"][stage]["outs"]
     return next(out["md5"] for out in outs if out["path"] == path)
-
-
-def pinned_md5(project: Project) -> str:
-    return yaml.safe_load((project.path / f"{RAW}.dvc").read_text())["outs"][0]["md5"]
 
 
 @dataclass
@@ -145,25 +142,20 @@ def story(
     setup = origin.make("setup")
     keys_after_setup = bucket_keys(s3_endpoint)
     origin.make("repro")
-    origin.git("add", "--all")
-    origin.git("commit", "--quiet", "-m", "Train the first model")
+    origin.commit_all("Train the first model")
     origin.dvc("push")
     keys_after_push = bucket_keys(s3_endpoint)
 
-    run(["git", "clone", "--quiet", str(origin.path), str(root / "clone")], root)
-    clone = s3_project(root / "clone", project_venv, root / "unused", s3_endpoint)
-    clone_setup = clone.make("setup")
-    clone.dvc("pull")
-    clone_repro = clone.dvc("repro")
+    clone = clone_and_reproduce(origin, root / "clone")
     return S3Story(
         s3_endpoint,
         origin,
         setup,
         keys_after_setup,
         keys_after_push,
-        clone,
-        clone_setup,
-        clone_repro,
+        clone.project,
+        clone.setup,
+        clone.repro,
     )
 
 

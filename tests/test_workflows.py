@@ -84,8 +84,7 @@ def seed(tmp_path_factory, act_venv: Path) -> Path:
     project = Project(bake(root / "bake", image_registry=REGISTRY), act_venv, root / "remote")
     project.make("setup")
     project.make("repro")
-    project.git("add", "--all")
-    project.git("commit", "--quiet", "-m", "Train the first model")
+    project.commit_all("Train the first model")
     project.dvc("push", "--run-cache")
     git(root, "clone", "--quiet", "--bare", str(project.path), str(root / "seed.git"))
     return root / "seed.git"
