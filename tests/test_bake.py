@@ -52,8 +52,11 @@ CORE_FILES = [
     "requirements.lock",
     *(
         f"src/{{package}}/{module}.py"
-        for module in ("cli", "config", "features", "contract", "lineage",
-                       "validate", "featurize", "train", "evaluate")
+        for module in ("cli/__init__", "config", "features", "contract", "lineage",
+                       "pipeline/validate", "pipeline/featurize", "pipeline/train",
+                       "pipeline/evaluate", "pipeline/gate", "gates/__init__",
+                       "serving/service", "release/promotion", "release/rollback",
+                       "deploy/reconcile", "deploy/targets/local", "deploy/targets/kubernetes")
     ),
     "tests/conftest.py",
     "tests/code/test_contract.py",

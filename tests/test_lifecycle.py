@@ -77,7 +77,7 @@ def train(project: Project, message: str) -> None:
 
 
 def promote(project: Project) -> str:
-    project.cli("promote", "production", "--commit")
+    project.cli("promote", "production")
     return project.git("rev-parse", "HEAD").stdout.strip()
 
 
@@ -327,7 +327,7 @@ def test_a_model_whose_bytes_do_not_match_its_lineage_is_refused(faulty, story, 
 
 def test_a_bento_that_fails_its_smoke_request_is_refused(faulty, story):
     project = faulty.project
-    service = project.path / "src" / project.package / "service.py"
+    service = project.path / "src" / project.package / "serving" / "service.py"
     broken = service.read_text().replace(
         "        raw = pd.DataFrame(", '        raise RuntimeError("broken build")\n        raw = pd.DataFrame(', 1
     )

@@ -42,7 +42,7 @@ import psutil
 from {{ cookiecutter.package }}.config import paths, use_project_model_store
 from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.features import build_features
-from {{ cookiecutter.package }}.io import read_csv, read_json
+from {{ cookiecutter.package }}.files import read_csv, read_json
 
 HERE = Path(__file__).resolve().parent
 LEVELS = (1, 8, 32)
@@ -55,7 +55,7 @@ PROCESSES = {
 
 def model_path() -> Path:
     """The model file the bento serves: the one in the model store."""
-    from {{ cookiecutter.package }}.registry import stored_model_file
+    from {{ cookiecutter.package }}.model_store import stored_model_file
 
     return stored_model_file(read_json(paths().lineage)["model"]["tag"])
 
@@ -68,7 +68,7 @@ def fastapi_app():
     """
     from fastapi import FastAPI
 
-    from {{ cookiecutter.package }}.service import LINEAGE, Prediction, PredictRequest
+    from {{ cookiecutter.package }}.serving.service import LINEAGE, Prediction, PredictRequest
 
     model = joblib.load(model_path())
     threshold = float(LINEAGE["params"]["evaluate"]["threshold"])
@@ -92,7 +92,7 @@ def fastapi_app():
 @contextmanager
 def fastapi_served(timeout: float = 90) -> Iterator[str]:
     """uvicorn, one worker process, on a free loopback port; stopped on exit."""
-    from {{ cookiecutter.package }}.serving import free_port, running
+    from {{ cookiecutter.package }}.serving.process import free_port, running
 
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "bench_service:fastapi_app", "--factory"]
@@ -286,8 +286,8 @@ def benchmark(urls: dict[str, str], bodies: list[bytes], args: argparse.Namespac
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from {{ cookiecutter.package }}.bento import build_bento
-    from {{ cookiecutter.package }}.serving import served
+    from {{ cookiecutter.package }}.serving.bento import build_bento
+    from {{ cookiecutter.package }}.serving.process import served
 
     use_project_model_store(paths().root)
     rows = read_csv(paths().eval_raw)[load_contract().feature_names]

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package }}.contract import Contract, load_contract
-from {{ cookiecutter.package }}.featurize import split, with_features
+from {{ cookiecutter.package }}.pipeline.featurize import split, with_features
+from {{ cookiecutter.package }}.pipeline.train import fit
 from {{ cookiecutter.package }}.sample_data import sample_frame
-from {{ cookiecutter.package }}.train import fit
 
 TRAIN_PARAMS = {"C": 1.0, "max_iter": 1000, "class_weight": None, "seed": 42}
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from {{ cookiecutter.package }}.commands import dvc, run
+from {{ cookiecutter.package }}.shell import dvc, run
 from {{ cookiecutter.package }}.config import PROJECT, Paths
-from {{ cookiecutter.package }}.io import dvc_md5
+from {{ cookiecutter.package }}.files import dvc_md5
 from {{ cookiecutter.package }}.sample_data import write_sample
 
 DVC_REMOTE = "{{ cookiecutter.dvc_remote }}"

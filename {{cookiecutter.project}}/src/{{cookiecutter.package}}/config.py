@@ -3,13 +3,27 @@
 import os
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
-import yaml
 
 PACKAGE = "{{ cookiecutter.package }}"
 PROJECT = "{{ cookiecutter.project }}"
+# The BentoML service, and so the bento, carry the project's name.
+SERVICE_NAME = PROJECT
 PACKAGE_DIR = Path(__file__).resolve().parent
+# The deployment environments and the risk tiers: every other module reads them here.
+Environment = Literal["staging", "production"]
+RiskTier = Literal["low", "high"]
+ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
+RISK_TIERS: tuple[str, ...] = get_args(RiskTier)
+MANIFEST_DIR = "deploy"
+
+
+def manifest_relative(environment: str) -> str:
+    """`deploy/<env>.yaml`, relative to the repository root: the one place it is spelled."""
+    if environment not in ENVIRONMENTS:
+        raise ValueError(f"unknown environment {environment!r}; one of {', '.join(ENVIRONMENTS)}")
+    return f"{MANIFEST_DIR}/{environment}.yaml"
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -42,7 +56,10 @@ class Paths:
         self.metrics = root / "metrics" / "metrics.json"
         self.validation_report = root / "reports" / "validate.json"
         self.reports_dir = root / "reports"
-        self.deploy_dir = root / "deploy"
+        self.deploy_dir = root / MANIFEST_DIR
+
+    def manifest(self, environment: str) -> Path:
+        return self.root / manifest_relative(environment)
 
 
 @cache
@@ -51,6 +68,8 @@ def paths() -> Paths:
 
 
 def load_params(path: Path | None = None) -> dict[str, Any]:
+    import yaml  # here, not at the top: the CLI starts without it
+
     params_file = path or paths().params
     try:
         params = yaml.safe_load(params_file.read_text())

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.package }}.contract import load_contract
-from {{ cookiecutter.package }}.io import file_digest
+from {{ cookiecutter.package }}.files import file_digest
 
 # Derived features: name -> how it is computed from the raw columns.
 DERIVED_FEATURES = {

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from {{ cookiecutter.package }} import features
-from {{ cookiecutter.package }}.commands import run
 from {{ cookiecutter.package }}.config import PACKAGE, Paths
-from {{ cookiecutter.package }}.io import dvc_md5, file_digest
-from {{ cookiecutter.package }}.registry import model_tag
+from {{ cookiecutter.package }}.files import dvc_md5, file_digest
+from {{ cookiecutter.package }}.model_store import model_tag
+from {{ cookiecutter.package }}.shell import run
 
 # The params sections that shape the model (gate thresholds do not).
 MODEL_PARAMS = ["featurize", "train", "evaluate"]
@@ -107,3 +107,28 @@ def flatten(record: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
         else:
             rows.append((name, str(value)))
     return rows
+
+
+def find_lineage(p: Paths, model_tag: str | None, environment: str | None) -> dict[str, Any]:
+    """The lineage of a model by tag, of the one serving in an environment, or the last trained."""
+    from {{ cookiecutter.package }}.deploy.manifest import load_manifest
+    from {{ cookiecutter.package }}.files import read_json
+    from {{ cookiecutter.package }}.model_store import stored_lineage
+
+    if environment:
+        model_tag = load_manifest(p.manifest(environment)).current.model_tag
+    if model_tag:
+        return stored_lineage(model_tag)
+    return read_json(p.lineage)
+
+
+def print_table(record: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"lineage of {record['model']['tag']}", header_style="bold")
+    table.add_column("field", style="cyan", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for key, value in flatten(record):
+        table.add_row(key, value)
+    Console(width=120).print(table)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
 
-from {{ cookiecutter.package }}.io import write_csv
+from {{ cookiecutter.package }}.files import write_csv
 
 
 def sample_frame() -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from {{ cookiecutter.package }}.cli import cli
-from {{ cookiecutter.package }}.commands import CommandFailed, git, output, run, succeeds
+from {{ cookiecutter.package }}.shell import CommandFailed, git, output, run, succeeds
 
 
 def test_a_failing_command_names_itself_its_exit_code_and_its_output(tmp_path: Path):

@@ -19,14 +19,24 @@ import pandas as pd
 import pytest
 import yaml
 
-from {{ cookiecutter.package }} import gate, gates, serving
-from {{ cookiecutter.package }}.config import Paths
+from {{ cookiecutter.package }} import gates
+from {{ cookiecutter.package }}.config import RISK_TIERS, Paths
 from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.features import build_features
-from {{ cookiecutter.package }}.featurize import with_features
-from {{ cookiecutter.package }}.gates import GateInputs, GateResult
-from {{ cookiecutter.package }}.io import file_digest, write_csv, write_json
+from {{ cookiecutter.package }}.files import file_digest, write_csv, write_json
+from {{ cookiecutter.package }}.gates import data_contract as data_contract_module
+from {{ cookiecutter.package }}.gates import packaging as packaging_module
+from {{ cookiecutter.package }}.gates import parity as parity_module
+from {{ cookiecutter.package }}.gates.base import GateInputs, GateResult
+from {{ cookiecutter.package }}.gates.baseline import baseline
+from {{ cookiecutter.package }}.gates.data_contract import data_contract
+from {{ cookiecutter.package }}.gates.fairness import fairness
+from {{ cookiecutter.package }}.gates.packaging import packaging
+from {{ cookiecutter.package }}.gates.parity import parity
+from {{ cookiecutter.package }}.pipeline import gate
+from {{ cookiecutter.package }}.pipeline.featurize import with_features
 from {{ cookiecutter.package }}.sample_data import write_sample
+from {{ cookiecutter.package }}.serving import process as serving
 
 PROJECT_PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
 LABEL = "malignant"
@@ -108,7 +118,7 @@ def assert_failed_closed(result: GateResult, *words: str) -> None:
 
 
 def test_data_gate_passes_the_sample_with_its_evidence(repo):
-    result = gates.data_contract(inputs(repo))
+    result = data_contract(inputs(repo))
     assert result.passed, result.message
     assert result.evidence["rows"] == 569
     assert result.evidence["violations"] == []
@@ -144,7 +154,7 @@ def missing_values(frame: pd.DataFrame) -> pd.DataFrame:
 )
 def test_data_gate_fails_bad_data_naming_the_column(repo, sample, damage, column):
     break_data(repo, damage(sample))
-    result = gates.data_contract(inputs(repo))
+    result = data_contract(inputs(repo))
     assert result.passed is False
     assert column in result.message
     assert "contract.yaml" in result.message  # says where to fix it
@@ -153,7 +163,7 @@ def test_data_gate_fails_bad_data_naming_the_column(repo, sample, damage, column
 
 def test_data_gate_summarises_a_shift_instead_of_listing_every_value(repo, sample):
     break_data(repo, sample.assign(mean_area=sample["mean_area"] * 1000))
-    result = gates.data_contract(inputs(repo))
+    result = data_contract(inputs(repo))
     # One line per column and check, however many rows break it.
     assert result.evidence["violation_count"] == 1
     (line,) = result.evidence["violations"]
@@ -163,7 +173,7 @@ def test_data_gate_summarises_a_shift_instead_of_listing_every_value(repo, sampl
 
 def test_data_gate_fails_closed_without_the_data(repo):
     repo.raw_data.unlink()
-    assert_failed_closed(gates.data_contract(inputs(repo)), "breast_cancer.csv", "dvc pull")
+    assert_failed_closed(data_contract(inputs(repo)), "breast_cancer.csv", "dvc pull")
 
 
 @pytest.mark.parametrize(
@@ -176,8 +186,8 @@ def test_a_contract_file_that_does_not_parse_fails_the_data_gate(
     broken = tmp_path / "contract.yaml"
     broken.write_text(text)
     # The real loader, reading the broken file instead of the package's contract.
-    monkeypatch.setattr(gates, "load_contract", lambda: load_contract.__wrapped__(broken))
-    result = gates.data_contract(inputs(repo))
+    monkeypatch.setattr(data_contract_module, "load_contract", lambda: load_contract.__wrapped__(broken))
+    result = data_contract(inputs(repo))
     assert_failed_closed(result, reason)
     assert result.message.startswith("could not evaluate: contract.yaml ")  # relative to the repo
     assert str(broken) in result.evidence["error"]
@@ -187,7 +197,7 @@ def test_a_contract_file_that_does_not_parse_fails_the_data_gate(
 
 
 def test_baseline_passes_and_says_there_is_no_production_model_yet(repo):
-    result = gates.baseline(inputs(repo))
+    result = baseline(inputs(repo))
     assert result.passed, result.message
     assert "no production model yet" in result.message
     assert result.evidence["production"] is None
@@ -198,7 +208,7 @@ def test_baseline_passes_and_says_there_is_no_production_model_yet(repo):
 
 def test_a_weakened_model_below_the_floor_fails(repo):
     write_metrics(repo, model=0.85)
-    result = gates.baseline(inputs(repo))
+    result = baseline(inputs(repo))
     assert result.passed is False
     assert "roc_auc 0.8500 is below the floor 0.9" in result.message
     assert result.evidence["checks"] == {
@@ -209,7 +219,7 @@ def test_a_weakened_model_below_the_floor_fails(repo):
 
 def test_a_model_not_better_than_the_trivial_one_by_the_margin_fails(repo):
     write_metrics(repo, model=0.93, dummy=0.88)
-    result = gates.baseline(inputs(repo))
+    result = baseline(inputs(repo))
     assert result.passed is False
     assert "trivial baseline (0.8800)" in result.message
     assert "baseline_margin" in result.message
@@ -218,7 +228,7 @@ def test_a_model_not_better_than_the_trivial_one_by_the_margin_fails(repo):
 
 def test_the_margin_is_met_exactly_despite_float_rounding(repo):
     write_metrics(repo, model=0.95, dummy=0.85)  # 0.95 - 0.85 = 0.09999999999999998
-    assert gates.baseline(inputs(repo)).passed
+    assert baseline(inputs(repo)).passed
 
 
 def model_metric(value: str) -> str:
@@ -243,12 +253,12 @@ def test_missing_or_broken_metrics_fail_closed(repo, content, reason):
     repo.metrics.unlink()
     if content is not None:
         repo.metrics.write_text(content)
-    assert_failed_closed(gates.baseline(inputs(repo)), reason, "dvc repro")
+    assert_failed_closed(baseline(inputs(repo)), reason, "dvc repro")
 
 
 def test_failure_messages_name_files_relative_to_the_repository(repo):
     repo.metrics.unlink()
-    result = gates.baseline(inputs(repo))
+    result = baseline(inputs(repo))
     assert "metrics/metrics.json is missing" in result.message
     assert str(repo.root) not in result.message
     assert str(repo.metrics) in result.evidence["error"]  # the full path stays in the evidence
@@ -256,18 +266,18 @@ def test_failure_messages_name_files_relative_to_the_repository(repo):
 
 def test_a_missing_threshold_fails_closed(repo):
     limits = {**THRESHOLDS["low"], "min_metric": None}
-    result = gates.baseline(inputs(repo, thresholds={**THRESHOLDS, "low": limits}))
+    result = baseline(inputs(repo, thresholds={**THRESHOLDS, "low": limits}))
     assert_failed_closed(result, "gate.thresholds.low.min_metric")
 
 
 def test_a_tier_without_thresholds_fails_closed(repo):
-    result = gates.baseline(inputs(repo, thresholds={"low": THRESHOLDS["low"]}, risk_tier="high"))
+    result = baseline(inputs(repo, thresholds={"low": THRESHOLDS["low"]}, risk_tier="high"))
     assert_failed_closed(result, "no 'high' section")
 
 
 def test_a_model_within_tolerance_of_production_passes(repo):
     write_production(repo, {"roc_auc": 0.999})  # 0.99 >= 0.999 - 0.02
-    result = gates.baseline(inputs(repo))
+    result = baseline(inputs(repo))
     assert result.passed, result.message
     assert result.evidence["production"] == 0.999
     assert result.evidence["checks"]["within 0.02 of production"] is True
@@ -277,7 +287,7 @@ def test_a_model_within_tolerance_of_production_passes(repo):
 def test_a_model_worse_than_production_beyond_tolerance_fails(repo):
     write_production(repo, {"roc_auc": 0.999})
     write_metrics(repo, model=0.95)  # above the floor, but 0.049 below production
-    result = gates.baseline(inputs(repo))
+    result = baseline(inputs(repo))
     assert result.passed is False
     assert "worse than production (0.9990) by more than 0.02" in result.message
     assert result.evidence["checks"]["within 0.02 of production"] is False
@@ -293,7 +303,7 @@ def test_a_model_worse_than_production_beyond_tolerance_fails(repo):
 )
 def test_an_invalid_production_manifest_fails_the_gate_not_skips_it(repo, text, reason):
     (repo.deploy_dir / "production.yaml").write_text(text)
-    result = gates.baseline(inputs(repo))
+    result = baseline(inputs(repo))
     assert_failed_closed(result, "production.yaml", reason)
     assert "no production model" not in result.message
 
@@ -301,13 +311,13 @@ def test_an_invalid_production_manifest_fails_the_gate_not_skips_it(repo, text, 
 @pytest.mark.parametrize("metrics", [{}, {"roc_auc": math.nan}], ids=["missing", "nan"])
 def test_a_production_manifest_without_a_usable_metric_fails_closed(repo, metrics):
     write_production(repo, metrics)
-    assert_failed_closed(gates.baseline(inputs(repo)), "production.yaml", "roc_auc")
+    assert_failed_closed(baseline(inputs(repo)), "production.yaml", "roc_auc")
 
 
 def test_a_staging_manifest_does_not_count_as_production(repo):
     manifest = {"environment": "staging", "risk_tier": "low", "current": version({"roc_auc": 1})}
     (repo.deploy_dir / "staging.yaml").write_text(yaml.safe_dump(manifest))
-    result = gates.baseline(inputs(repo))
+    result = baseline(inputs(repo))
     assert result.passed
     assert result.evidence["production"] is None
 
@@ -320,13 +330,13 @@ def offline_probabilities(repo: Paths) -> np.ndarray:
 
 
 def serve(monkeypatch, answer) -> None:
-    monkeypatch.setattr(gates, "served_probabilities", lambda url, rows: answer)
-    monkeypatch.setattr(gates, "request_schema_matches_contract", lambda url: [])
+    monkeypatch.setattr(parity_module, "served_probabilities", lambda url, rows: answer)
+    monkeypatch.setattr(parity_module, "request_schema_matches_contract", lambda url: [])
 
 
 def test_parity_passes_when_the_service_reproduces_the_offline_predictions(repo, monkeypatch):
     serve(monkeypatch, offline_probabilities(repo))
-    result = gates.parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
+    result = parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
     assert result.passed, result.message
     assert result.evidence["max_abs_difference"] == 0.0
     assert result.evidence["rows"] == len(offline_probabilities(repo))
@@ -336,7 +346,7 @@ def test_parity_fails_with_the_largest_difference(repo, monkeypatch):
     served = offline_probabilities(repo).copy()
     served[7] += 0.25
     serve(monkeypatch, served)
-    result = gates.parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
+    result = parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
     assert result.passed is False
     assert "max |served - offline| = 0.25 > 1e-09" in result.message
     assert "features.py changed without retraining" in result.message
@@ -349,7 +359,7 @@ def test_parity_fails_with_the_largest_difference(repo, monkeypatch):
 )
 def test_parity_fails_closed_on_nan_or_missing_answers(repo, monkeypatch, served, reason):
     serve(monkeypatch, served(offline_probabilities(repo)))
-    result = gates.parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
+    result = parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
     assert_failed_closed(result, reason)
 
 
@@ -358,19 +368,19 @@ def test_parity_fails_closed_on_nan_offline_predictions(repo, monkeypatch):
     frame = pd.read_csv(repo.predictions)
     frame.loc[0, "probability"] = np.nan
     write_csv(frame, repo.predictions)
-    result = gates.parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
+    result = parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
     assert_failed_closed(result, "NaN")
 
 
 def test_parity_fails_closed_without_a_served_bento(repo):
-    assert_failed_closed(gates.parity(inputs(repo)), "not served")
+    assert_failed_closed(parity(inputs(repo)), "not served")
 
 
 def test_parity_reports_a_request_schema_that_drifted_from_the_contract(repo, monkeypatch):
     serve(monkeypatch, offline_probabilities(repo))
     problem = "mean_radius: served range differs from the contract"
-    monkeypatch.setattr(gates, "request_schema_matches_contract", lambda url: [problem])
-    result = gates.parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
+    monkeypatch.setattr(parity_module, "request_schema_matches_contract", lambda url: [problem])
+    result = parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
     assert result.passed is False
     assert problem in result.message
 
@@ -388,13 +398,13 @@ def packed(repo, monkeypatch):
     holds = {"digest": digest}
     fake = types.ModuleType("bento")
     fake.bento_model_digest = lambda tag, model_tag: holds["digest"]
-    monkeypatch.setitem(sys.modules, f"{gates.__package__}.bento", fake)
-    monkeypatch.setattr(gates, "smoke_request", lambda url: "ok")
+    monkeypatch.setitem(sys.modules, f"{gates.__package__.rsplit('.', 1)[0]}.serving.bento", fake)
+    monkeypatch.setattr(packaging_module, "smoke_problem", lambda url: None)
     return holds
 
 
 def test_packaging_passes_when_the_bento_holds_the_lineage_model(repo, packed):
-    result = gates.packaging(GateInputs(repo, SETTINGS, bento_tag="svc:1", server_url="u"))
+    result = packaging(GateInputs(repo, SETTINGS, bento_tag="svc:1", server_url="u"))
     assert result.passed, result.message
     assert result.evidence["bento_model_digest"] == result.evidence["lineage_model_digest"]
 
@@ -402,40 +412,40 @@ def test_packaging_passes_when_the_bento_holds_the_lineage_model(repo, packed):
 def test_packaging_fails_for_a_swapped_model_with_both_digests(repo, packed):
     expected = packed["digest"]
     packed["digest"] = "sha256:" + "f" * 64
-    result = gates.packaging(GateInputs(repo, SETTINGS, bento_tag="svc:1", server_url="u"))
+    result = packaging(GateInputs(repo, SETTINGS, bento_tag="svc:1", server_url="u"))
     assert result.passed is False
     assert f"model in bento {packed['digest']} != lineage {expected}" in result.message
 
 
 def test_packaging_fails_when_the_trained_model_file_changed(repo, packed):
     repo.model.write_bytes(b"another model")
-    result = gates.packaging(GateInputs(repo, SETTINGS, bento_tag="svc:1", server_url="u"))
+    result = packaging(GateInputs(repo, SETTINGS, bento_tag="svc:1", server_url="u"))
     assert result.passed is False
     assert "model.joblib sha256:" in result.message
 
 
 def test_packaging_fails_closed_without_the_model_file(repo, packed):
     repo.model.unlink()
-    result = gates.packaging(GateInputs(repo, SETTINGS, bento_tag="svc:1", server_url="u"))
+    result = packaging(GateInputs(repo, SETTINGS, bento_tag="svc:1", server_url="u"))
     assert_failed_closed(result, "model.joblib is missing")
 
 
 def test_packaging_fails_when_the_smoke_request_fails(repo, packed, monkeypatch):
-    monkeypatch.setattr(gates, "smoke_request", lambda url: "HTTP 500: boom")
-    result = gates.packaging(GateInputs(repo, SETTINGS, bento_tag="svc:1", server_url="u"))
+    monkeypatch.setattr(packaging_module, "smoke_problem", lambda url: "HTTP 500: boom")
+    result = packaging(GateInputs(repo, SETTINGS, bento_tag="svc:1", server_url="u"))
     assert result.passed is False
     assert "smoke request: HTTP 500: boom" in result.message
 
 
 def test_packaging_fails_closed_without_a_bento(repo):
-    assert_failed_closed(gates.packaging(inputs(repo)), "no bento was built")
+    assert_failed_closed(packaging(inputs(repo)), "no bento was built")
 
 
 # --- fairness ---------------------------------------------------------------------------
 
 
 def test_fairness_passes_a_small_gap_with_its_evidence(repo):
-    result = gates.fairness(inputs(repo, risk_tier="high"))
+    result = fairness(inputs(repo, risk_tier="high"))
     assert result.passed, result.message
     assert result.evidence["gap"] <= 0.10
     assert sorted(result.evidence["sizes"]) == ["texture_error <= 1.1", "texture_error > 1.1"]
@@ -447,7 +457,7 @@ def test_fairness_fails_a_big_gap(repo):
     # The model finds every malignant case in one group and none in the other.
     predicted = np.where(raw["texture_error"] > 1.1, 0, truth)
     write_csv(pd.DataFrame({"probability": predicted, "prediction": predicted}), repo.predictions)
-    result = gates.fairness(inputs(repo, risk_tier="high"))
+    result = fairness(inputs(repo, risk_tier="high"))
     assert result.passed is False
     assert "recall gap 1.000 > 0.1" in result.message
     assert result.evidence["by_group"] == {"texture_error <= 1.1": 1.0, "texture_error > 1.1": 0.0}
@@ -464,7 +474,7 @@ def test_fairness_fails_a_big_gap(repo):
     ],
 )
 def test_fairness_fails_closed_when_it_cannot_compare(repo, spec, reason):
-    result = gates.fairness(inputs(repo, fairness={**FAIRNESS, **spec}))
+    result = fairness(inputs(repo, fairness={**FAIRNESS, **spec}))
     assert_failed_closed(result, reason)
 
 
@@ -472,7 +482,7 @@ def test_fairness_groups_by_value_without_a_split(repo):
     raw = pd.read_csv(repo.eval_raw)
     write_csv(raw.assign(site=np.where(raw.index % 2 == 0, "north", "south")), repo.eval_raw)
     spec = {**FAIRNESS, "group_column": "site", "split_at": None}
-    result = gates.fairness(inputs(repo, fairness=spec))
+    result = fairness(inputs(repo, fairness=spec))
     assert set(result.evidence["by_group"]) == {"north", "south"}
     assert result.passed == (result.evidence["gap"] <= 0.10)
 
@@ -480,7 +490,7 @@ def test_fairness_groups_by_value_without_a_split(repo):
 def test_fairness_fails_closed_when_evaluation_files_disagree(repo):
     frame = pd.read_csv(repo.predictions)
     write_csv(frame.iloc[:-3], repo.predictions)
-    assert_failed_closed(gates.fairness(inputs(repo)), "evaluation files disagree")
+    assert_failed_closed(fairness(inputs(repo)), "evaluation files disagree")
 
 
 # --- which gates, which thresholds ------------------------------------------------------
@@ -503,8 +513,8 @@ def test_an_unknown_tier_is_refused_not_treated_as_low():
 
 def test_high_risk_uses_the_stricter_thresholds(repo):
     write_metrics(repo, model=0.94, dummy=0.5)
-    assert gates.baseline(inputs(repo, risk_tier="low")).passed
-    high = gates.baseline(inputs(repo, risk_tier="high"))
+    assert baseline(inputs(repo, risk_tier="low")).passed
+    high = baseline(inputs(repo, risk_tier="high"))
     assert high.passed is False
     assert "below the floor 0.95" in high.message
 
@@ -512,7 +522,7 @@ def test_high_risk_uses_the_stricter_thresholds(repo):
 def test_the_project_params_hold_both_tiers_and_high_is_stricter():
     settings = yaml.safe_load(PROJECT_PARAMS.read_text())["gate"]
     assert settings["mode"] in gate.MODES
-    assert settings["risk_tier"] in gates.TIERS
+    assert settings["risk_tier"] in RISK_TIERS
     low, high = settings["thresholds"]["low"], settings["thresholds"]["high"]
     assert high["min_metric"] > low["min_metric"]
     assert high["baseline_margin"] > low["baseline_margin"]

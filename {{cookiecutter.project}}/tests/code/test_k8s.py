@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package }}.config import PROJECT
-from {{ cookiecutter.package }}.k8s import (
+from {{ cookiecutter.package }}.deploy.manifest import Manifest, Traffic, Version
+from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import (
     ACTIVE_REPLICAS,
     BENTOML_HOME,
     CANARY_POOL,
@@ -23,7 +24,6 @@ from {{ cookiecutter.package }}.k8s import (
     render,
     write,
 )
-from {{ cookiecutter.package }}.manifest import Manifest, Traffic, Version
 
 REPOSITORY = "registry.example.com/team/model"
 ROLES = ("current", "previous")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package }}.config import Paths, use_project_model_store
-from {{ cookiecutter.package }}.local_target import Busy, LocalTarget
+from {{ cookiecutter.package }}.deploy.targets.local import Busy, LocalTarget
 
 
 @pytest.mark.parametrize("value", [None, ""])

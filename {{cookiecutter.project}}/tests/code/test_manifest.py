@@ -8,12 +8,11 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package }}.config import PACKAGE, PROJECT
-from {{ cookiecutter.package }}.manifest import (
+from {{ cookiecutter.package }}.deploy.manifest import (
     ManifestError,
     dump_manifest,
     load_manifest,
     load_optional_manifest,
-    manifest_path,
     parse_manifest,
 )
 
@@ -122,7 +121,7 @@ def test_an_empty_file_is_refused():
 
 
 def test_load_reads_the_file_of_an_environment(tmp_path: Path):
-    path = manifest_path(tmp_path, "production")
+    path = tmp_path / "production.yaml"
     assert path == tmp_path / "production.yaml"
     path.write_text(yaml.safe_dump(VALID))
     assert load_manifest(path) == parse(VALID)
@@ -130,42 +129,42 @@ def test_load_reads_the_file_of_an_environment(tmp_path: Path):
 
 
 def test_a_missing_file_is_an_error_or_nothing_deployed_yet(tmp_path: Path):
-    path = manifest_path(tmp_path, "staging")
+    path = tmp_path / "staging.yaml"
     with pytest.raises(ManifestError, match=r"staging\.yaml does not exist"):
         load_manifest(path)
     assert load_optional_manifest(path) is None
 
 
 def test_a_broken_file_is_an_error_even_when_optional(tmp_path: Path):
-    path = manifest_path(tmp_path, "production")
+    path = tmp_path / "production.yaml"
     path.write_text("current: [")
     with pytest.raises(ManifestError, match=r"production\.yaml is not valid YAML"):
         load_optional_manifest(path)
 
 
 def test_an_unreadable_file_is_refused(tmp_path: Path):
-    path = manifest_path(tmp_path, "production")
+    path = tmp_path / "production.yaml"
     path.mkdir()  # exists, but cannot be read as a file
     with pytest.raises(ManifestError, match=r"production\.yaml cannot be read"):
         load_optional_manifest(path)
 
 
 def test_binary_content_is_refused(tmp_path: Path):
-    path = manifest_path(tmp_path, "production")
+    path = tmp_path / "production.yaml"
     path.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(ManifestError, match=r"production\.yaml cannot be read"):
         load_manifest(path)
 
 
 def test_a_manifest_in_the_wrong_environment_file_is_refused(tmp_path: Path):
-    path = manifest_path(tmp_path, "production")
+    path = tmp_path / "production.yaml"
     path.write_text(yaml.safe_dump(changed("environment", "staging")))
     with pytest.raises(ManifestError, match="environment: 'staging' in the production manifest"):
         load_manifest(path)
 
 
 def test_the_pre_commit_entry_point_refuses_an_invalid_manifest(tmp_path, capsys):
-    from {{ cookiecutter.package }}.manifest import main
+    from {{ cookiecutter.package }}.deploy.manifest import main
 
     broken = tmp_path / "production.yaml"
     broken.write_text("environment: production\nrisk_tier: medium\n")

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package }}.contract import check_table
-from {{ cookiecutter.package }}.io import dvc_md5
+from {{ cookiecutter.package }}.files import dvc_md5
 from {{ cookiecutter.package }}.sample_data import write_sample
 
 PIN = Path(__file__).resolve().parents[2] / "data" / "raw" / "breast_cancer.csv.dvc"

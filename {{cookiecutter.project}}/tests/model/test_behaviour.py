@@ -35,8 +35,8 @@ def test_larger_worse_tumours_look_more_malignant(model, split_sample):
 
 
 def test_training_is_deterministic(split_sample):
-    from {{ cookiecutter.package }}.featurize import with_features
-    from {{ cookiecutter.package }}.train import fit
+    from {{ cookiecutter.package }}.pipeline.featurize import with_features
+    from {{ cookiecutter.package }}.pipeline.train import fit
 
     train, held_out = split_sample
     params = {"C": 1.0, "max_iter": 1000, "class_weight": None, "seed": 42}

@@ -18,7 +18,7 @@ import pytest
 
 from {{ cookiecutter.package }}.config import Paths, paths, use_project_model_store
 from {{ cookiecutter.package }}.contract import load_contract
-from {{ cookiecutter.package }}.io import read_csv
+from {{ cookiecutter.package }}.files import read_csv
 
 
 def fuzz_reports(terminalreporter) -> list[dict[str, Any]]:
@@ -54,7 +54,7 @@ def project() -> Paths:
 
 @pytest.fixture(scope="session")
 def bento_tag(project: Paths) -> str:
-    from {{ cookiecutter.package }}.bento import build_bento
+    from {{ cookiecutter.package }}.serving.bento import build_bento
 
     return build_bento(project)
 
@@ -66,7 +66,7 @@ def prediction_log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def service_url(bento_tag: str, prediction_log_dir: Path) -> Iterator[str]:
-    from {{ cookiecutter.package }}.serving import served
+    from {{ cookiecutter.package }}.serving.process import served
 
     with served(bento_tag, env={"PREDICTION_LOG_DIR": str(prediction_log_dir)}) as url:
         yield url

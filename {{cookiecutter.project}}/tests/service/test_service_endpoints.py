@@ -3,7 +3,7 @@
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from {{ cookiecutter.package }}.io import read_json
+from {{ cookiecutter.package }}.files import read_json
 
 pytestmark = pytest.mark.slow
 

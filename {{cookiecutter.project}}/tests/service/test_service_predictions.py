@@ -31,7 +31,7 @@ def test_predictions_equal_the_offline_model(client, eval_rows, offline_probabil
     served = probabilities(response)
     assert served == pytest.approx(offline_probability(rows), abs=1e-12)
 
-    from {{ cookiecutter.package }}.io import read_json
+    from {{ cookiecutter.package }}.files import read_json
 
     threshold = read_json(project.lineage)["params"]["evaluate"]["threshold"]
     labels = [item["label"] for item in response.json()]

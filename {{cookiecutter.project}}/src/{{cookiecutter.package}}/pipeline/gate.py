@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from {{ cookiecutter.package }}.config import Paths, load_params, paths
-from {{ cookiecutter.package }}.gates import TIERS, GateInputs, GateResult, gates_for
-from {{ cookiecutter.package }}.io import read_json, write_json
+from {{ cookiecutter.package }}.config import RISK_TIERS, Paths, load_params, paths
+from {{ cookiecutter.package }}.files import read_json, write_json
+from {{ cookiecutter.package }}.gates import gates_for
+from {{ cookiecutter.package }}.gates.base import GateInputs, GateResult
 
 MODES = ("enforce", "warn")
 # The end of a server log kept in a failure message (the whole log is in the evidence).
@@ -22,8 +23,8 @@ LOG_TAIL = 600
 
 
 def build_or_explain(p: Paths) -> tuple[str | None, str]:
-    try:  # importing bento imports the service, which reads the lineage: inside the try
-        from {{ cookiecutter.package }}.bento import build_bento
+    try:  # a build error is a failed row in the report, never a crash of the stage
+        from {{ cookiecutter.package }}.serving.bento import build_bento
 
         return build_bento(p), ""
     except Exception as error:  # reported as a failed row, never swallowed
@@ -32,7 +33,7 @@ def build_or_explain(p: Paths) -> tuple[str | None, str]:
 
 def serve_or_explain(stack: ExitStack, bento_tag: str | None) -> tuple[str | None, str]:
     """Serve the bento until `stack` closes; a server that does not start is a failure."""
-    from {{ cookiecutter.package }}.serving import served
+    from {{ cookiecutter.package }}.serving.process import served
 
     if not bento_tag:
         return None, ""
@@ -123,8 +124,8 @@ def settings_or_exit() -> dict[str, Any]:
     if settings["mode"] not in MODES:
         sys.exit(f"ERROR: gate.mode must be one of {MODES}, got {settings['mode']!r}")
     tier = settings["risk_tier"]
-    if tier not in TIERS:
-        sys.exit(f"ERROR: gate.risk_tier must be one of {TIERS}, got {tier!r}")
+    if tier not in RISK_TIERS:
+        sys.exit(f"ERROR: gate.risk_tier must be one of {RISK_TIERS}, got {tier!r}")
     if not isinstance(settings["thresholds"], dict) or tier not in settings["thresholds"]:
         sys.exit(f"ERROR: params.yaml gate.thresholds has no {tier!r} section; restore it from git")
     return settings

@@ -11,9 +11,9 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_sc
 from {{ cookiecutter.package }}.config import load_params, paths
 from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.features import feature_names
-from {{ cookiecutter.package }}.io import read_csv, write_csv, write_json
+from {{ cookiecutter.package }}.files import read_csv, write_csv, write_json
 from {{ cookiecutter.package }}.lineage import build_lineage
-from {{ cookiecutter.package }}.registry import register
+from {{ cookiecutter.package }}.model_store import register
 
 
 def score(y_true: pd.Series, probability: np.ndarray, threshold: float) -> dict[str, float]:

@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 
 from {{ cookiecutter.package }}.config import PACKAGE, Paths
-from {{ cookiecutter.package }}.io import write_json
-from {{ cookiecutter.package }}.serving import free_port, serve_command, stop_tree
+from {{ cookiecutter.package }}.files import write_json
+from {{ cookiecutter.package }}.serving.process import free_port, serve_command, stop_tree
 
 
 class Busy(RuntimeError):

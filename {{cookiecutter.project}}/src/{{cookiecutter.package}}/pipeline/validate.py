@@ -4,7 +4,7 @@ import sys
 
 from {{ cookiecutter.package }}.config import paths
 from {{ cookiecutter.package }}.contract import check_table, load_contract
-from {{ cookiecutter.package }}.io import read_csv, write_json
+from {{ cookiecutter.package }}.files import read_csv, write_json
 
 
 def run() -> list[str]:

@@ -10,10 +10,9 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from {{ cookiecutter.package }}.config import PACKAGE, Paths
-from {{ cookiecutter.package }}.io import file_digest, read_json
-from {{ cookiecutter.package }}.registry import MODEL_FILE, register, stored_model_file
-from {{ cookiecutter.package }}.service import SERVICE_NAME
+from {{ cookiecutter.package }}.config import PACKAGE, SERVICE_NAME, Paths
+from {{ cookiecutter.package }}.files import file_digest, read_json
+from {{ cookiecutter.package }}.model_store import MODEL_FILE, register, stored_model_file
 
 
 def stage_context(p: Paths) -> Path:

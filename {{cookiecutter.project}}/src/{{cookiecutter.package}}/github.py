@@ -15,12 +15,16 @@ plan that offers them (Enterprise); on Free, Pro and Team plans they work on
 public repositories only.
 """
 
+import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
 import httpx
+
+from {{ cookiecutter.package }}.shell import output
 
 DEFAULT_REPO = "{{ cookiecutter.github_owner }}/{{ cookiecutter.project }}"
 DEFAULT_TEAM = "{{ cookiecutter.approvers_team }}"
@@ -70,6 +74,24 @@ def environment_payload(spec: EnvironmentSpec, team_id: int | None) -> dict[str,
 
 class GitHubError(click.ClickException):
     pass
+
+
+def gh_api(root: Path, *args: str, payload: dict[str, Any] | None = None) -> Any:
+    """`gh api ...`; a payload goes as JSON on stdin. Returns the parsed answer."""
+    command = ["gh", "api", *args]
+    if payload is not None:
+        command += ["--input", "-"]
+    out = output(root, *command, stdin=json.dumps(payload) if payload is not None else None)
+    return json.loads(out) if out.strip() else None
+
+
+def write_github_output(values: dict[str, str]) -> None:
+    """Step outputs for the workflow (nothing outside Actions)."""
+    target = os.environ.get("GITHUB_OUTPUT")
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            for key, value in values.items():
+                handle.write(f"{key}={value}\n")
 
 
 class GitHub:
@@ -135,32 +157,14 @@ def warn_if_private(github: GitHub, repo: str) -> None:
         click.echo(f"WARNING: {repo} is private. {PLAN_CAVEAT}", err=True)
 
 
-@click.command("github-setup")
-@click.option(
-    "--repo",
-    envvar="GITHUB_REPOSITORY",
-    default=DEFAULT_REPO,
-    show_default=True,
-    help="owner/name of the repository.",
-)
-@click.option(
-    "--team",
-    default=DEFAULT_TEAM,
-    show_default=True,
-    help="Slug of the team (in the owner organisation) that approves deploys.",
-)
-def github_setup(repo: str, team: str) -> None:
-    """Create or update the deploy environments and their reviewers (idempotent).
-
-    Needs a token of a repository admin in GITHUB_TOKEN (e.g. `gh auth token`).
-    """
+def setup_environments(repo: str, team: str) -> list[str]:
+    """Create or update the deploy environments and their reviewers; what was done."""
     token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
     if not token:
         raise GitHubError(
             "set GITHUB_TOKEN to a token of a repository admin (e.g. GITHUB_TOKEN=$(gh auth token))"
         )
     github = GitHub(token, os.environ.get("GITHUB_API_URL", "https://api.github.com"))
-    for line in ensure_environments(github, repo, team):
-        click.echo(f"github-setup: {line}")
+    lines = [f"github-setup: {line}" for line in ensure_environments(github, repo, team)]
     warn_if_private(github, repo)
-    click.echo(f"github-setup: note: {PLAN_CAVEAT}")
+    return [*lines, f"github-setup: note: {PLAN_CAVEAT}"]

@@ -27,18 +27,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import click
 import yaml
 
-from {{ cookiecutter.package }}.config import PACKAGE, PROJECT, paths
-from {{ cookiecutter.package }}.manifest import (
-    ENVIRONMENTS,
-    Manifest,
-    ManifestError,
-    Version,
-    load_manifest,
-    manifest_path,
-)
+from {{ cookiecutter.package }}.config import ENVIRONMENTS, PACKAGE, PROJECT, Paths
+from {{ cookiecutter.package }}.deploy.manifest import Manifest, Version, load_manifest
 
 # --- Settings. Change them here, run `render-k8s` and commit the result. -------------
 ACTIVE_REPLICAS = {"staging": 1, "production": 2}  # `current`, and the HPA's floor
@@ -353,15 +345,15 @@ def render(manifest: Manifest) -> dict[str, str]:
     header = (
         f"# Rendered from deploy/{manifest.environment}.yaml by `{PACKAGE} render-k8s`.\n"
         "# Do not edit: change the manifest (or the settings in "
-        f"src/{PACKAGE}/k8s.py) and render again.\n"
+        f"src/{PACKAGE}/deploy/targets/kubernetes_objects.py) and render again.\n"
     )
     files = {name: header + to_yaml(obj) for name, obj in objects(manifest).items()}
     files["kustomization.yaml"] = header + to_yaml(kustomization(list(files)))
     return files
 
 
-def rendered_dir(deploy_dir: Path, environment: str) -> Path:
-    return deploy_dir / "k8s" / environment
+def rendered_dir(p: Paths, environment: str) -> Path:
+    return p.deploy_dir / "k8s" / environment
 
 
 def differences(folder: Path, files: dict[str, str]) -> list[str]:
@@ -390,57 +382,39 @@ def write(folder: Path, files: dict[str, str]) -> list[str]:
     return changes
 
 
-def found_environments(deploy_dir: Path) -> list[str]:
-    return [env for env in ENVIRONMENTS if manifest_path(deploy_dir, env).exists()]
+def write_rendered(p: Paths, manifest: Manifest) -> list[str]:
+    """Render a manifest into its folder; the folder, repository-relative (for the commit)."""
+    folder = rendered_dir(p, manifest.environment)
+    write(folder, render(manifest))
+    return [str(folder.relative_to(p.root))]
 
 
-# --- the command ---------------------------------------------------------------------
+def found_environments(p: Paths) -> list[str]:
+    return [env for env in ENVIRONMENTS if p.manifest(env).exists()]
 
 
-def render_environment(deploy_dir: Path, environment: str) -> dict[str, str]:
-    try:
-        manifest = load_manifest(manifest_path(deploy_dir, environment))
+def canary_note(manifest: Manifest) -> str | None:
+    """How far the replica split is from the canary share asked for, during a canary."""
+    if not in_canary(manifest):
+        return None
+    current, _ = replica_counts(manifest)
+    return (
+        f"{manifest.environment}: canary {manifest.traffic.canary}% asked, about "
+        f"{effective_canary_percent(manifest)}% by replica count ({current} of "
+        f"{CANARY_POOL} pods); see docs/kubernetes.md"
+    )
+
+
+def render_environments(p: Paths, environments: list[str], check: bool) -> tuple[list[str], bool]:
+    """Render (or, with `check`, compare) each environment; report lines and whether any was stale."""
+    lines, stale = [], False
+    for environment in environments:
+        manifest = load_manifest(p.manifest(environment))
         files = render(manifest)
-    except (ManifestError, RenderError) as error:
-        raise click.ClickException(str(error)) from None
-    if in_canary(manifest):
-        current, _ = replica_counts(manifest)
-        click.echo(
-            f"{environment}: canary {manifest.traffic.canary}% asked, about "
-            f"{effective_canary_percent(manifest)}% by replica count ({current} of "
-            f"{CANARY_POOL} pods); see docs/kubernetes.md",
-            err=True,
-        )
-    return files
-
-
-@click.command("render-k8s")
-@click.option(
-    "--env",
-    "environments",
-    multiple=True,
-    type=click.Choice(ENVIRONMENTS),
-    help="Environment to render (repeatable). Default: every deploy/<env>.yaml there is.",
-)
-@click.option(
-    "--check",
-    is_flag=True,
-    help="Write nothing; exit 1 if deploy/k8s/<env>/ differs from the rendering.",
-)
-def render_k8s(environments: tuple[str, ...], check: bool) -> None:
-    """Render deploy/<env>.yaml into Kubernetes manifests in deploy/k8s/<env>/."""
-    deploy_dir = paths().deploy_dir
-    chosen = list(dict.fromkeys(environments)) or found_environments(deploy_dir)
-    if not chosen:
-        click.echo("no deploy/<env>.yaml yet: nothing to render")
-        return
-    stale = False
-    for environment in chosen:
-        files = render_environment(deploy_dir, environment)
-        folder = rendered_dir(deploy_dir, environment)
+        folder = rendered_dir(p, environment)
         changes = differences(folder, files) if check else write(folder, files)
         stale = stale or bool(changes)
         state = ("stale: " if check else "updated: ") + ", ".join(changes) if changes else "ok"
-        click.echo(f"deploy/k8s/{environment}: {state}")
-    if check and stale:
-        raise click.ClickException(f"deploy/k8s/ is stale; run `{PACKAGE} render-k8s`")
+        lines += [note for note in [canary_note(manifest)] if note]
+        lines.append(f"deploy/k8s/{environment}: {state}")
+    return lines, stale

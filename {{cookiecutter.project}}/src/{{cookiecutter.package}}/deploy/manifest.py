@@ -5,12 +5,12 @@ through `load_manifest`, which fails with the file name and the reason.
 """
 
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-ENVIRONMENTS = ("staging", "production")
+from {{ cookiecutter.package }}.config import ENVIRONMENTS, Environment, RiskTier
+
 TAG = r"^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*$"
 DIGEST = r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$"
 
@@ -49,8 +49,8 @@ class Traffic(Strict):
 
 
 class Manifest(Strict):
-    environment: Literal["staging", "production"]
-    risk_tier: Literal["low", "high"]
+    environment: Environment
+    risk_tier: RiskTier
     current: Version
     previous: Version | None = Field(default=None, description="kept warm for rollback")
     traffic: Traffic = Traffic()
@@ -62,10 +62,6 @@ class Manifest(Strict):
         if self.traffic.canary and self.previous is None:
             raise ValueError("a canary share needs a previous version to compare with")
         return self
-
-
-def manifest_path(deploy_dir: Path, environment: str) -> Path:
-    return deploy_dir / f"{environment}.yaml"
 
 
 def parse_manifest(text: str, source: str) -> Manifest:
@@ -120,10 +116,11 @@ def check_files(paths: list[Path]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    """Validate manifest files: `python manifest.py deploy/*.yaml` (the pre-commit hook).
+    """Validate manifest files: `python -m <package>.deploy.manifest deploy/*.yaml`.
 
-    Standalone on purpose (pydantic and PyYAML only), so the hook runs in
-    pre-commit's own environment without installing the project.
+    The pre-commit hook runs it with `src` on PYTHONPATH in pre-commit's own
+    environment (pydantic and PyYAML only), without installing the project:
+    this module and config.py import nothing else.
     """
     problems = check_files([Path(arg) for arg in argv])
     for problem in problems:

@@ -20,15 +20,12 @@ from typing import Any
 
 import httpx
 
-from {{ cookiecutter.package }}.commands import git
 from {{ cookiecutter.package }}.config import Paths, load_params
-from {{ cookiecutter.package }}.local_target import LocalTarget
-from {{ cookiecutter.package }}.manifest import Manifest, Version, load_manifest, manifest_path
-from {{ cookiecutter.package }}.serving import stop_tree
-
-
-class DeployError(RuntimeError):
-    """The deploy stopped before moving traffic: nothing changed."""
+from {{ cookiecutter.package }}.deploy import DeployError
+from {{ cookiecutter.package }}.deploy.manifest import Manifest, Version, load_manifest
+from {{ cookiecutter.package }}.deploy.targets.local import LocalTarget
+from {{ cookiecutter.package }}.serving.process import stop_tree
+from {{ cookiecutter.package }}.serving.smoke import smoke_problem
 
 
 @dataclass
@@ -55,8 +52,8 @@ def verify(version: Version) -> None:
     """The bento and model are the ones the manifest names, byte for byte."""
     import bentoml
 
-    from {{ cookiecutter.package }}.bento import bento_model_digest
-    from {{ cookiecutter.package }}.registry import stored_lineage
+    from {{ cookiecutter.package }}.model_store import stored_lineage
+    from {{ cookiecutter.package }}.serving.bento import bento_model_digest
 
     try:
         bentoml.bentos.get(version.bento_tag)
@@ -84,18 +81,9 @@ def verify(version: Version) -> None:
 
 def smoke(url: str, version: Version) -> None:
     """The running version answers a prediction and serves the manifest's lineage."""
-    from {{ cookiecutter.package }}.serving import smoke_request
-
-    try:
-        outcome = smoke_request(url)
-        # BentoML APIs are POST endpoints, the lineage one included.
-        served = httpx.post(f"{url}/lineage", json={}, timeout=10).json().get("lineage_id")
-    except (httpx.HTTPError, ValueError) as error:
-        raise DeployError(f"smoke request to {version.bento_tag} failed: {error!r}") from None
-    if outcome != "ok":
-        raise DeployError(f"smoke request to {version.bento_tag} failed: {outcome}")
-    if served != version.lineage_id:
-        raise DeployError(f"{version.bento_tag} serves lineage {served}, not {version.lineage_id}")
+    problem = smoke_problem(url, version.lineage_id)
+    if problem:
+        raise DeployError(f"smoke check of {version.bento_tag} failed: {problem}")
 
 
 def routes_for(manifest: Manifest, urls: dict[str, str], canary_done: bool) -> dict[str, Any]:
@@ -133,7 +121,7 @@ class Reconciler:
         self.target = LocalTarget(p, environment, self.settings["router_port"])
 
     def manifest(self) -> Manifest:
-        return load_manifest(manifest_path(self.p.deploy_dir, self.environment))
+        return load_manifest(self.p.manifest(self.environment))
 
     def run(self) -> Outcome:
         manifest = self.manifest()  # a manifest that does not validate stops here
@@ -243,46 +231,3 @@ def stop_environment(p: Paths, environment: str) -> list[str]:
         stopped.append("router")
     target.save_state({"router": None, "versions": {}})
     return stopped
-
-
-def last_manifest_commit(root, environment: str) -> str:
-    """The last commit that changed deploy/<env>.yaml."""
-    commit = git(root, "log", "-n", "1", "--format=%H", "--", f"deploy/{environment}.yaml")
-    if not commit:
-        raise DeployError(f"no commit has changed deploy/{environment}.yaml yet")
-    return commit
-
-
-def revert_manifest_change(root, environment: str) -> str:
-    """`git revert` the last manifest commit of an environment; return the reverted sha."""
-    commit = last_manifest_commit(root, environment)
-    git(root, "revert", "--no-edit", commit)
-    return commit
-
-
-def commit_manifest(root, environment: str, message: str) -> None:
-    path = f"deploy/{environment}.yaml"
-    git(root, "add", path)
-    git(root, "commit", "--quiet", "-m", message, "--", path)
-
-
-def settle_canary(reconciler: Reconciler, commit: bool) -> str:
-    """Watch the canary for the window, then give it all traffic or take it all away.
-
-    A failed canary sends everything back to the previous version at once and,
-    with `commit`, reverts the promotion commit: the same path as a rollback.
-    """
-    from {{ cookiecutter.package }}.canary import analyse
-
-    routes = reconciler.target.load_routes()
-    verdict = analyse(
-        routes["stable"]["url"], routes["canary"]["url"], reconciler.settings["canary"]
-    )
-    reconciler.finish_canary(promote=verdict.promote)
-    if verdict.promote:
-        return f"canary {routes['canary']['tag']} promoted to all traffic: {verdict.reason}"
-    message = f"canary failed ({verdict.reason}); all traffic back on {routes['stable']['tag']}"
-    if commit:
-        reverted = revert_manifest_change(reconciler.p.root, reconciler.environment)
-        message += f"; reverted the manifest commit {reverted[:12]}"
-    raise DeployError(message)

@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from {{ cookiecutter.package }}.config import load_params, paths
 from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.features import feature_names
-from {{ cookiecutter.package }}.io import read_csv
+from {{ cookiecutter.package }}.files import read_csv
 
 
 def make_model(params: dict[str, Any]) -> Pipeline:

@@ -23,12 +23,12 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from {{ cookiecutter.package }}.config import SERVICE_NAME
 from {{ cookiecutter.package }}.contract import load_contract, record_model
 from {{ cookiecutter.package }}.features import build_features
-from {{ cookiecutter.package }}.io import read_json
-from {{ cookiecutter.package }}.registry import MODEL_FILE
+from {{ cookiecutter.package }}.files import read_json
+from {{ cookiecutter.package }}.model_store import MODEL_FILE
 
-SERVICE_NAME = "{{ cookiecutter.project }}"
 MAX_BATCH = 1000
 # A full batch as JSON is ~1.5 MB; anything past this bound is not a batch.
 MAX_BODY_BYTES = 8 * 1024 * MAX_BATCH
@@ -52,6 +52,9 @@ def serving_lineage() -> dict[str, Any]:
     raise FileNotFoundError("no lineage.json found; run `dvc repro` before building the bento")
 
 
+# BentoML needs the model reference as a class attribute, so this module (and
+# only this one: nothing else in the package imports it) reads the lineage and
+# the contract when `bentoml serve` or `bentoml build` imports it.
 LINEAGE = serving_lineage()
 Record = record_model(load_contract())
 

@@ -6,7 +6,7 @@ from sklearn.model_selection import train_test_split
 from {{ cookiecutter.package }}.config import load_params, paths
 from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.features import build_features
-from {{ cookiecutter.package }}.io import read_csv, write_csv
+from {{ cookiecutter.package }}.files import read_csv, write_csv
 
 
 def split(raw: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -9,10 +9,15 @@ promotion.
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+
+from {{ cookiecutter.package }}.deploy import DeployError
+
+if TYPE_CHECKING:
+    from {{ cookiecutter.package }}.deploy.reconcile import Reconciler
 
 ENDPOINT = "/predict"
 
@@ -86,3 +91,25 @@ def analyse(stable_url: str, canary_url: str, settings: dict[str, Any]) -> Verdi
     time.sleep(settings["window_seconds"])
     after = snapshot(stable_url), snapshot(canary_url)
     return judge(after[0] - before[0], after[1] - before[1], settings)
+
+
+def settle_canary(reconciler: "Reconciler", commit: bool) -> str:
+    """Watch the canary for the window, then give it all traffic or take it all away.
+
+    A failed canary sends everything back to the previous version at once and,
+    with `commit`, reverts the promotion commit: the same path as a rollback.
+    """
+    from {{ cookiecutter.package }}.release.rollback import rollback
+
+    routes = reconciler.target.load_routes()
+    verdict = analyse(
+        routes["stable"]["url"], routes["canary"]["url"], reconciler.settings["canary"]
+    )
+    reconciler.finish_canary(promote=verdict.promote)
+    if verdict.promote:
+        return f"canary {routes['canary']['tag']} promoted to all traffic: {verdict.reason}"
+    message = f"canary failed ({verdict.reason}); all traffic back on {routes['stable']['tag']}"
+    if commit:
+        reverted = rollback(reconciler.p.root, reconciler.environment).reverted
+        message += f"; reverted the manifest commit {reverted[:12]}"
+    raise DeployError(message)

@@ -112,18 +112,3 @@ def served(bento_tag: str, timeout: float = 90, env: dict[str, str] | None = Non
         with running(command, port, Path(scratch), environment, timeout) as url:
             yield url
 
-
-def smoke_request(url: str) -> str:
-    """One valid record (the middle of every contract range): "ok" or what went wrong."""
-    from {{ cookiecutter.package }}.contract import load_contract
-
-    contract = load_contract()
-    record = {name: (b.min + b.max) / 2 for name, b in contract.features.items()}
-    try:
-        response = httpx.post(f"{url}/predict", json={"records": [record]}, timeout=30)
-    except httpx.HTTPError as error:
-        return f"no answer: {error!r}"
-    if response.status_code != 200:
-        return f"HTTP {response.status_code}: {response.text[:200]}"
-    probability = response.json()[0]["probability"]
-    return "ok" if 0.0 <= probability <= 1.0 else f"probability {probability} out of [0, 1]"

@@ -7,7 +7,7 @@ that file, picked up on the next request, and never a start-up.
 
 Written by hand because it is thirty lines of Starlette and httpx (both
 already dependencies), where a real proxy (nginx, Envoy) would be a system
-service to install; on Kubernetes the Service does this job (see k8s.py).
+service to install; on Kubernetes the Service does this job (see deploy/targets/kubernetes_objects.py).
 
 Run: ROUTES_FILE=.deploy/<env>/routes.json uvicorn <package>.router:app
 """

@@ -1,0 +1,151 @@
+"""Commands of the deploy: reconcile, plan, smoke, manifests, rendering, stop."""
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from {{ cookiecutter.package }}.cli.common import ENVIRONMENT, project
+
+if TYPE_CHECKING:
+    from {{ cookiecutter.package }}.deploy.reconcile import Outcome
+
+
+
+def print_outcome(outcome: "Outcome") -> None:
+    click.echo(f"{outcome.environment}: serving {outcome.serving}; warm: {outcome.warm or 'none'}")
+    if outcome.switch_seconds is not None:
+        click.echo(f"switched traffic in {outcome.switch_seconds:.3f}s")
+    elif not outcome.changed:
+        click.echo("already as the manifest says: nothing changed")
+    for note in outcome.notes:
+        click.echo(f"note: {note}")
+
+
+def deploy_locally(environment: str, revert_failed_canary: bool) -> None:
+    from {{ cookiecutter.package }}.deploy.canary import settle_canary
+    from {{ cookiecutter.package }}.deploy.reconcile import Reconciler
+
+    reconciler = Reconciler(project(), environment)
+    outcome = reconciler.run()
+    print_outcome(outcome)
+    if outcome.canary_pending:
+        click.echo(f"canary: {reconciler.manifest().traffic.canary}% of traffic, watching...")
+        click.echo(settle_canary(reconciler, revert_failed_canary))
+
+
+def deploy_to_kubernetes(environment: str) -> None:
+    from {{ cookiecutter.package }}.deploy.targets.kubernetes import apply
+
+    for step in apply(project(), environment):
+        click.echo(f"ran: {step}")
+
+
+@click.command()
+@click.argument("environment", type=ENVIRONMENT)
+@click.option("--target", envvar="DEPLOY_TARGET", default="local", show_default=True,
+              type=click.Choice(["local", "kubernetes"]),
+              help="local: this machine (router + bentoml serve); kubernetes: kubectl apply.")
+@click.option("--commit", "revert_failed_canary", is_flag=True,
+              help="If the canary fails, revert the manifest commit.")
+def deploy(environment: str, target: str, revert_failed_canary: bool) -> None:
+    """Reconcile ENVIRONMENT to deploy/ENVIRONMENT.yaml on the chosen target."""
+    from {{ cookiecutter.package }}.deploy import DeployError
+    from {{ cookiecutter.package }}.deploy.manifest import ManifestError
+    from {{ cookiecutter.package }}.deploy.targets.local import Busy
+
+    try:
+        if target == "kubernetes":
+            deploy_to_kubernetes(environment)
+        else:
+            deploy_locally(environment, revert_failed_canary)
+    except (DeployError, ManifestError, Busy, RuntimeError) as error:
+        raise click.ClickException(f"deploy to {environment} stopped: {error}") from None
+
+
+@click.command("deploy-plan")
+@click.option("--before", envvar="BEFORE", default=None, help="Commit before the push.")
+@click.option("--after", envvar="AFTER", default="HEAD", help="Commit the push ends at.")
+def deploy_plan(before: str | None, after: str) -> None:
+    """Which environments this push changes, and the GitHub environment of each deploy."""
+    from {{ cookiecutter.package }}.deploy.plan import plan_outputs
+    from {{ cookiecutter.package }}.github import write_github_output
+
+    outputs = plan_outputs(project().root, before, after)
+    write_github_output(outputs)
+    for key, value in outputs.items():
+        click.echo(f"{key}={value}")
+
+
+@click.command("smoke-deployed")
+@click.argument("environment", type=ENVIRONMENT)
+@click.option("--url", envvar="SERVICE_URL", default=None,
+              help="Base URL of the deployed service (the environment's SERVICE_URL variable).")
+def smoke_deployed(environment: str, url: str | None) -> None:
+    """Check the deployed service answers and serves the manifest's lineage."""
+    from {{ cookiecutter.package }}.deploy.manifest import load_manifest
+    from {{ cookiecutter.package }}.serving.smoke import smoke_problem
+
+    if not url:
+        raise click.ClickException("no SERVICE_URL: set it as a variable of the GitHub environment")
+    lineage_id = load_manifest(project().manifest(environment)).current.lineage_id
+    problem = smoke_problem(url.rstrip("/"), lineage_id)
+    if problem:
+        raise click.ClickException(f"smoke check of {environment} at {url}: {problem}")
+    click.echo(f"smoke: {environment} at {url} answers and serves {lineage_id}")
+
+
+@click.command("check-manifests")
+def check_manifests() -> None:
+    """Validate every deploy/<env>.yaml against the manifest schema."""
+    from {{ cookiecutter.package }}.deploy.manifest import check_files
+
+    manifests = sorted(project().deploy_dir.glob("*.yaml"))
+    problems = check_files(manifests)
+    for problem in problems:
+        click.echo(f"ERROR: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{len(manifests)} manifest(s) valid")
+
+
+@click.command("render-k8s")
+@click.option("--env", "environments", multiple=True, type=ENVIRONMENT,
+              help="Environment to render (repeatable). Default: every deploy/<env>.yaml there is.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 if deploy/k8s/<env>/ differs from the rendering.")
+def render_k8s(environments: tuple[str, ...], check: bool) -> None:
+    """Render deploy/<env>.yaml into Kubernetes manifests in deploy/k8s/<env>/."""
+    from {{ cookiecutter.package }}.deploy.manifest import ManifestError
+    from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import (
+        RenderError,
+        found_environments,
+        render_environments,
+    )
+
+    p = project()
+    chosen = list(dict.fromkeys(environments)) or found_environments(p)
+    if not chosen:
+        click.echo("no deploy/<env>.yaml yet: nothing to render")
+        return
+    try:
+        lines, stale = render_environments(p, chosen, check)
+    except (ManifestError, RenderError) as error:
+        raise click.ClickException(str(error)) from None
+    for line in lines:
+        click.echo(line)
+    if check and stale:
+        raise click.ClickException("deploy/k8s/ is stale; run `render-k8s`")
+
+
+@click.command()
+@click.argument("environment", type=ENVIRONMENT)
+def stop(environment: str) -> None:
+    """Stop the local router and every version of ENVIRONMENT."""
+    from {{ cookiecutter.package }}.deploy.reconcile import stop_environment
+
+    stopped = stop_environment(project(), environment)
+    click.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+COMMANDS = [deploy, deploy_plan, smoke_deployed, check_manifests, render_k8s, stop]

@@ -1,0 +1,140 @@
+"""The one pull request comment: metrics and params against the base, the gate
+table, the lineage and the bento tag, posted once and updated in place.
+
+Without a pull request number (a laptop) the comment is printed instead.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from {{ cookiecutter.package }}.config import Paths
+from {{ cookiecutter.package }}.files import read_json
+from {{ cookiecutter.package }}.github import gh_api
+from {{ cookiecutter.package }}.shell import dvc
+
+MARKER = "<!-- {{ cookiecutter.project }}:ci-report -->"
+
+
+def diff_markdown(root: Path, kind: str, base: str) -> str:
+    """`dvc metrics diff` / `dvc params diff` of the workspace against `base`, as Markdown."""
+    every = ["--all"] if kind == "metrics" else []
+    result = dvc(root, kind, "diff", base, "--md", *every, check=False)
+    if result.returncode != 0:
+        return f"_`dvc {kind} diff {base}` failed: {result.stderr.strip()[:300]}_"
+    table = result.stdout.strip().replace(base, base[:12])
+    rows = [line for line in table.splitlines() if line.startswith("|")]
+    return table if len(rows) > 2 else f"_No {kind} changed against `{base[:12]}`._"
+
+
+def gate_report(p: Paths, lineage: dict[str, Any]) -> dict[str, Any] | None:
+    """The gate report of *this* model, or None if the gates did not run on it."""
+    report_file = p.reports_dir / "gate.json"
+    if not report_file.exists():
+        return None
+    report = read_json(report_file)
+    return report if report.get("lineage_id") == lineage.get("lineage_id") else None
+
+
+def verdict(report: dict[str, Any] | None, repro_outcome: str) -> str:
+    if report is None:
+        return (
+            f"**No gate report** for this commit: `dvc repro` ended with `{repro_outcome}` "
+            "before the gate stage wrote one. The job log says why."
+        )
+    failed = [g for g in report["gates"] if not g["passed"]]
+    if not failed:
+        return f"**Gates passed** ({report['mode']} mode, risk tier {report['risk_tier']})."
+    reasons = "; ".join(f"{g['name']}: {g['message']}" for g in failed)
+    blocking = "the check fails" if report["mode"] == "enforce" else "warn mode: not blocking"
+    return f"**Gates FAILED** ({blocking}): {reasons}"
+
+
+def lineage_table(lineage: dict[str, Any]) -> str:
+    if not lineage:
+        return "_No lineage: the pipeline did not reach `evaluate`._"
+    code = lineage.get("code", {})
+    rows = [
+        ("lineage id", lineage.get("lineage_id")),
+        ("model", lineage.get("model", {}).get("tag")),
+        ("model digest", lineage.get("model", {}).get("digest")),
+        *((f"data `{name}`", md5) for name, md5 in lineage.get("data", {}).items()),
+        ("features", lineage.get("features", {}).get("definition_hash")),
+        ("code", f"{code.get('commit')}{' (dirty)' if code.get('dirty') else ''}"),
+        ("dependencies", lineage.get("dependencies", {}).get("lock_hash")),
+        ("python", lineage.get("environment", {}).get("python")),
+        ("risk tier", lineage.get("risk_tier")),
+    ]
+    lines = ["| | |", "| --- | --- |"]
+    lines += [f"| {name} | `{value}` |" for name, value in rows]
+    return "\n".join(lines)
+
+
+def render_comment(p: Paths, base: str, bento_tag: str | None, repro_outcome: str) -> str:
+    lineage = read_json(p.lineage) if p.lineage.exists() else {}
+    report = gate_report(p, lineage)
+    gate_md = (p.reports_dir / "gate.md").read_text().strip() if report else ""
+    run_url = run_link()
+    sections = [
+        MARKER,
+        "## Model report",
+        verdict(report, repro_outcome),
+        f"Bento: `{bento_tag or 'not built'}`"
+        + (f" · [workflow run]({run_url})" if run_url else ""),
+        f"### Metrics against `{base[:12]}`",
+        diff_markdown(p.root, "metrics", base),
+        f"### Params against `{base[:12]}`",
+        diff_markdown(p.root, "params", base),
+        gate_md or "### Gates\n\n_not run on this model_",
+        "### Lineage",
+        lineage_table(lineage),
+    ]
+    return "\n\n".join(sections) + "\n"
+
+
+def run_link() -> str | None:
+    server, repo = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    run_id = os.environ.get("GITHUB_RUN_ID")
+    return f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
+
+
+def existing_comment(root: Path, repo: str, number: str) -> int | None:
+    """The id of the comment this job wrote before (it carries the marker), if any."""
+    pages = gh_api(root, "--paginate", "--slurp", f"repos/{repo}/issues/{number}/comments")
+    comments = [comment for page in pages or [] for comment in page]
+    ours = [c["id"] for c in comments if MARKER in (c.get("body") or "")]
+    return ours[0] if ours else None
+
+
+def post_or_update(root: Path, repo: str, number: str, body: str) -> str:
+    comment_id = existing_comment(root, repo, number)
+    if comment_id is None:
+        gh_api(
+            root,
+            "--method",
+            "POST",
+            f"repos/{repo}/issues/{number}/comments",
+            payload={"body": body},
+        )
+        return "created"
+    gh_api(
+        root,
+        "--method",
+        "PATCH",
+        f"repos/{repo}/issues/comments/{comment_id}",
+        payload={"body": body},
+    )
+    return f"updated comment {comment_id}"
+
+
+def publish(p: Paths, base: str, number: str | None, repo: str | None, repro_outcome: str) -> str:
+    """Write reports/pr-comment.md; post it (or update the one posted before) if on a PR."""
+    lineage = read_json(p.lineage) if p.lineage.exists() else {}
+    report = gate_report(p, lineage) or {}
+    # The gate stage built the bento it checked: the comment names that one, built once.
+    body = render_comment(p, base, report.get("bento_tag"), repro_outcome)
+    p.reports_dir.mkdir(exist_ok=True)
+    (p.reports_dir / "pr-comment.md").write_text(body)
+    if not number or not repo:
+        return body + "\npr-comment: no PR_NUMBER/GITHUB_REPOSITORY: printed, not posted"
+    return f"pr-comment: {post_or_update(p.root, repo, number, body)} on {repo}#{number}"

@@ -1,0 +1,136 @@
+"""Promotion: one commit that moves deploy/<env>.yaml to a new version.
+
+The new version becomes `current`; what served before becomes `previous`
+(kept warm, so reverting this commit is an instant rollback). The same commit
+carries the Kubernetes objects rendered from the new manifest, so a revert
+undoes both at once. A high-risk production promotion starts as a canary.
+
+One owner: `<package> promote`, `make promote` and release.yml all call
+`promote` here; only where the commit goes differs (this branch, or a
+pull request).
+"""
+
+import json
+import os
+from typing import Any
+
+from {{ cookiecutter.package }}.config import Paths, load_params, manifest_relative
+from {{ cookiecutter.package }}.deploy.manifest import (
+    Manifest,
+    Traffic,
+    Version,
+    dump_manifest,
+    load_optional_manifest,
+)
+from {{ cookiecutter.package }}.files import read_json
+from {{ cookiecutter.package }}.release import ReleaseError
+from {{ cookiecutter.package }}.release.proposal import commit_files, propose, start_branch
+
+
+def candidate_version(lineage: dict[str, Any], bento_tag: str, image: str | None) -> Version:
+    """The version a lineage describes, as a manifest entry: its facts come from the lineage."""
+    metrics = lineage["metrics"]["model"]
+    return Version(
+        bento_tag=bento_tag,
+        model_tag=lineage["model"]["tag"],
+        lineage_id=lineage["lineage_id"],
+        image=image,
+        metrics={name: float(value) for name, value in metrics.items()},
+    )
+
+
+def canary_share(p: Paths, environment: str, risk_tier: str, has_previous: bool) -> int:
+    """High risk: the new production version first takes this share, judged before the rest."""
+    if not (risk_tier == "high" and has_previous and environment == "production"):
+        return 0
+    return int(load_params(p.params).get("deploy", {}).get("canary", {}).get("share", 10))
+
+
+def next_manifest(p: Paths, environment: str, lineage: dict[str, Any], candidate: Version) -> Manifest | None:
+    """The manifest that promotes `candidate`, or None if it already serves there."""
+    old = load_optional_manifest(p.manifest(environment))
+    if old is not None and old.current == candidate:
+        return None
+    previous = old.current if old is not None else None
+    tier = lineage["risk_tier"]
+    share = canary_share(p, environment, tier, previous is not None)
+    return Manifest(
+        environment=environment,
+        risk_tier=tier,
+        current=candidate,
+        previous=previous,
+        traffic=Traffic(stable=100 - share, canary=share),
+    )
+
+
+def write_manifest(p: Paths, manifest: Manifest) -> list[str]:
+    """Write the manifest and its rendered Kubernetes objects; the files, repository-relative."""
+    from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import write_rendered
+
+    target = p.manifest(manifest.environment)
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(dump_manifest(manifest))
+    rendered = write_rendered(p, manifest)
+    return [manifest_relative(manifest.environment), *rendered]
+
+
+def load_release(p: Paths) -> dict[str, Any]:
+    """The version `make image` released: reports/release.json (or RELEASE_JSON in CI)."""
+    raw = os.environ.get("RELEASE_JSON")
+    if raw:
+        return json.loads(raw)
+    source = p.reports_dir / "release.json"
+    if not source.exists():
+        raise ReleaseError(f"{source} is missing: run `make image` first (or set RELEASE_JSON)")
+    return read_json(source)
+
+
+def promotion_body(environment: str, version: Version, previous: Version | None) -> str:
+    before = previous.bento_tag if previous else "nothing"
+    return (
+        f"Moves `{manifest_relative(environment)}` from `{before}` to `{version.bento_tag}`.\n\n"
+        f"- image: `{version.image}`\n- model: `{version.model_tag}`\n"
+        f"- lineage: `{version.lineage_id}`\n\n"
+        "Merging deploys it (deploy.yml); reverting the merge rolls it back."
+    )
+
+
+def promote(
+    p: Paths, environment: str, lineage: dict[str, Any], version: Version, proposal: bool
+) -> str:
+    """Commit the promotion of `version` to `environment`; with `proposal`, as a pull request."""
+    manifest = next_manifest(p, environment, lineage, version)
+    if manifest is None:
+        return f"{environment} already serves lineage {version.lineage_id}: nothing to promote"
+    title = f"Promote {version.bento_tag} to {environment}"
+    body = promotion_body(environment, version, manifest.previous)
+    branch = f"promote/{environment}-{version.lineage_id}"
+    if proposal:
+        start_branch(p.root, branch)
+    commit_files(p.root, f"{title}\n\n{body}", write_manifest(p, manifest))
+    canary = f" (canary {manifest.traffic.canary}%)" if manifest.traffic.canary else ""
+    done = f"{manifest_relative(environment)} now names {version.bento_tag}{canary}"
+    return f"{done}; {propose(p.root, branch, title, body)}" if proposal else done
+
+
+def released_version(p: Paths) -> tuple[dict[str, Any], Version]:
+    """The lineage and manifest entry of the last release (`make image`)."""
+    record = load_release(p)
+    lineage = read_json(p.lineage)
+    if lineage["lineage_id"] != record["lineage_id"]:
+        raise ReleaseError(
+            f"the release names lineage {record['lineage_id']}, models/lineage.json is "
+            f"{lineage['lineage_id']}: run `make repro` and `make image` on the same commit"
+        )
+    return lineage, Version.model_validate(record)
+
+
+
+def version_to_promote(p: Paths) -> tuple[dict[str, Any], Version]:
+    """The last release (`make image`), or without one the last trained model's bento."""
+    from {{ cookiecutter.package }}.serving.bento import build_bento
+
+    if os.environ.get("RELEASE_JSON") or (p.reports_dir / "release.json").exists():
+        return released_version(p)
+    lineage = read_json(p.lineage)
+    return lineage, candidate_version(lineage, build_bento(p), None)
