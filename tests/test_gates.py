@@ -161,8 +161,8 @@ def test_a_feature_change_without_retraining_fails_parity(trained_copy: Isolated
 TRAIN_ANOTHER = """
 import sys, joblib
 from {package}.config import paths
-from {package}.io import read_csv
-from {package}.train import fit
+from {package}.files import read_csv
+from {package}.pipeline.train import fit
 params = {{"C": 0.01, "max_iter": 1000, "class_weight": None, "seed": 0}}
 joblib.dump(fit(read_csv(paths().train_features), params), sys.argv[1])
 """
@@ -234,7 +234,7 @@ BREAK_DATA = """
 import sys
 from pathlib import Path
 import numpy as np
-from {package}.io import write_csv
+from {package}.files import write_csv
 from {package}.sample_data import sample_frame
 frame, kind = sample_frame(), sys.argv[1]
 if kind == "missing-column":
