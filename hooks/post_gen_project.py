@@ -62,7 +62,10 @@ def write_answers_file() -> None:
     """Write .cruft.json (the format `cruft check` and `cruft update` read).
 
     `cruft create` writes its own after this hook; plain `cookiecutter` does not,
-    so the project always ends up with one.
+    so the project always ends up with one. The paths updates skip are in the
+    project's pyproject.toml ([tool.cruft]), which cruft reads whichever way
+    the project was made; a `skip` here too would be appended to on every
+    update (cruft extends this list with pyproject's and saves it).
     """
     context = {k: v for k, v in ANSWERS.items() if k not in MACHINE_KEYS}
     answers = {
@@ -71,7 +74,6 @@ def write_answers_file() -> None:
         "checkout": None,
         "context": {"cookiecutter": context},
         "directory": None,
-        "skip": ["data/", "dvc.lock", "params.yaml", "deploy/", "models/", "metrics/"],
     }
     (PROJECT / ".cruft.json").write_text(json.dumps(answers, indent=2, ensure_ascii=False) + "\n")
 

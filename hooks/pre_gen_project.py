@@ -37,14 +37,41 @@ DEPENDENCY_IMPORTS = {
 }
 
 
-def validate_names(answers: dict) -> list[str]:
+def derived_from_project(answers: dict) -> dict[str, str]:
+    """The answers cookiecutter.json derives from `project`, as it renders them."""
+    project, owner = answers["project"], answers["github_owner"].lower()
+    return {
+        "package": project.replace("-", "_"),
+        "s3_remote_url": f"s3://{owner}-dvc/{project}",
+        "image_registry": f"ghcr.io/{owner}/{project}",
+    }
+
+
+def unchecked_answers(answers: dict) -> set[str]:
+    """Answers not to check because they only repeat a refused `project`.
+
+    The user typed the project name; the package, bucket and image defaults
+    follow from it, so one bad name would otherwise be reported up to four
+    times. An answer given explicitly (different from the derived default) is
+    still checked.
+    """
+    if SLUG.match(answers["project"]):
+        return set()
+    return {key for key, value in derived_from_project(answers).items() if answers[key] == value}
+
+
+def validate_project(answers: dict) -> list[str]:
+    if SLUG.match(answers["project"]):
+        return []
+    return [
+        f"project {answers['project']!r} must be lowercase letters, digits and single dashes, "
+        "starting with a letter (no spaces or capitals), e.g. 'fraud-model'"
+    ]
+
+
+def validate_package(answers: dict) -> list[str]:
     errors = []
-    project, package = answers["project"], answers["package"]
-    if not SLUG.match(project):
-        errors.append(
-            f"project {project!r} must be lowercase letters, digits and single dashes, "
-            "starting with a letter (no spaces or capitals), e.g. 'fraud-model'"
-        )
+    package = answers["package"]
     if not PACKAGE.match(package) or keyword.iskeyword(package):
         errors.append(
             f"package {package!r} must be a lowercase Python identifier, e.g. 'fraud_model'"
@@ -73,12 +100,16 @@ def validate_github(answers: dict) -> list[str]:
             f"approvers_team {answers['approvers_team']!r} must be a GitHub team slug, "
             "e.g. 'ml-approvers'"
         )
-    if not IMAGE.match(answers["image_registry"]):
-        errors.append(
-            f"image_registry {answers['image_registry']!r} must be a lowercase image "
-            "repository, e.g. 'ghcr.io/my-org/my-model'"
-        )
     return errors
+
+
+def validate_image(answers: dict) -> list[str]:
+    if IMAGE.match(answers["image_registry"]):
+        return []
+    return [
+        f"image_registry {answers['image_registry']!r} must be a lowercase image "
+        "repository, e.g. 'ghcr.io/my-org/my-model'"
+    ]
 
 
 def validate_text(answers: dict) -> list[str]:
@@ -93,31 +124,41 @@ def validate_text(answers: dict) -> list[str]:
     return errors
 
 
-def validate_combinations(answers: dict) -> list[str]:
-    """Combinations that cannot work together."""
-    errors = []
-    if answers["dvc_remote"] == "s3" and not S3_URL.match(answers["s3_remote_url"]):
-        errors.append(
-            f"dvc_remote 's3' needs s3_remote_url like 's3://bucket/prefix', "
-            f"got {answers['s3_remote_url']!r}"
-        )
+def validate_s3_url(answers: dict) -> list[str]:
+    """The URL matters only with an S3 remote: then it must be one."""
+    if answers["dvc_remote"] != "s3" or S3_URL.match(answers["s3_remote_url"]):
+        return []
+    return [
+        f"dvc_remote 's3' needs s3_remote_url like 's3://bucket/prefix', "
+        f"got {answers['s3_remote_url']!r}"
+    ]
+
+
+# Checks of an answer whose default is derived from `project`.
+DERIVED_CHECKS = {
+    "package": validate_package,
+    "s3_remote_url": validate_s3_url,
+    "image_registry": validate_image,
+}
+OTHER_CHECKS = [validate_choices, validate_github, validate_text]
+
+
+def validate(answers: dict) -> list[str]:
+    skipped = unchecked_answers(answers)
+    errors = validate_project(answers)
+    for key, check in DERIVED_CHECKS.items():
+        if key not in skipped:
+            errors += check(answers)
+    for check in OTHER_CHECKS:
+        errors += check(answers)
     return errors
 
 
 def main() -> int:
-    errors = (
-        validate_names(ANSWERS)
-        + validate_choices(ANSWERS)
-        + validate_github(ANSWERS)
-        + validate_text(ANSWERS)
-        + validate_combinations(ANSWERS)
-    )
-    if errors:
-        print(f"ERROR: {errors[0]}", file=sys.stderr)
-        for extra in errors[1:]:
-            print(f"ERROR: {extra}", file=sys.stderr)
-        return 1
-    return 0
+    errors = validate(ANSWERS)
+    for error in errors:
+        print(f"ERROR: {error}", file=sys.stderr)
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

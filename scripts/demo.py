@@ -6,6 +6,7 @@ rollback time. Everything happens in build/demo/ (recreated each run); the
 DVC remote is build/demo/dvc-remote; every step is the command a user types.
 """
 
+import argparse
 import json
 import os
 import shutil
@@ -100,7 +101,17 @@ class Stopwatch(threading.Thread):
             time.sleep(0.01)
 
 
+def parse_args() -> argparse.Namespace:
+    """Options first: `--help` must answer before anything is removed or baked."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0].replace("\n", " "),
+        epilog=f"Writes only under {DEMO.relative_to(TEMPLATE)}/, which it empties first.",
+    )
+    return parser.parse_args()
+
+
 def main() -> None:
+    parse_args()
     project = bake()
     port = free_port()
     env = {**os.environ, "DVC_REMOTE_DIR": str(DEMO / "dvc-remote"), "DEPLOY_PORT": str(port)}

@@ -194,6 +194,58 @@ def test_cli_refusal_is_one_error_line_on_stderr(answers, message, tmp_path, use
     assert list(tmp_path.iterdir()) == []
 
 
+BAD_PROJECT = "project 'Fraud Model' must be lowercase"
+# The hook's refusal, then cookiecutter's own summary line (on stdout).
+COOKIECUTTER_STOP = "ERROR: Stopping generation because pre_gen_project hook script"
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"project": "Fraud Model"},
+        # Every default derived from the name: the package, the image and,
+        # with an S3 remote, the bucket URL (the owner lowercased in both).
+        {"project": "Fraud Model", "github_owner": "My-Org", "dvc_remote": "s3"},
+    ],
+    ids=["defaults", "s3-uppercase-owner"],
+)
+def test_cli_reports_a_bad_project_name_once_without_traceback(answers, tmp_path, user_config):
+    # No package given: it, the image and the S3 URL are derived from the bad
+    # name, and reporting them would repeat one mistake three more times.
+    result = cli_bake(tmp_path, user_config, answers)
+    assert result.returncode != 0
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(f"ERROR: {BAD_PROJECT}"), result.stderr
+    everything = result.stdout + result.stderr
+    assert "Traceback" not in everything, everything
+    others = [line for line in error_lines(everything)
+              if line not in errors and not line.startswith(COOKIECUTTER_STOP)]
+    assert others == [], everything
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ({"package": "My-pkg"}, "package 'My-pkg' must be a lowercase Python identifier"),
+        ({"image_registry": "ghcr.io/My-Org/x"}, "image_registry 'ghcr.io/My-Org/x' must be"),
+        ({"dvc_remote": "s3", "s3_remote_url": "bucket"}, "dvc_remote 's3' needs s3_remote_url"),
+    ],
+    ids=["package", "image_registry", "s3_remote_url"],
+)
+def test_cli_still_reports_an_explicit_bad_answer_beside_a_bad_project(
+    answer, message, tmp_path, user_config
+):
+    # Only answers derived from the name are left unchecked; one the user typed is not.
+    result = cli_bake(tmp_path, user_config, {"project": "Fraud Model", **answer})
+    errors = error_lines(result.stderr)
+    assert len(errors) == 2, result.stderr
+    assert errors[0].startswith(f"ERROR: {BAD_PROJECT}"), result.stderr
+    assert errors[1].startswith(f"ERROR: {message}"), result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_cli_refuses_an_unknown_choice_before_the_hook(tmp_path, user_config):
     # Cookiecutter checks `key=value` against the choices itself; the answer
     # must still be refused and leave nothing behind.
