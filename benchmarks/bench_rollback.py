@@ -5,7 +5,10 @@ trains and promotes v2, then measures:
   - deploy of a new version (v2: start-up, checks, switch);
   - rollback with v1 warm: from `git revert` to v1 answering through the router;
   - the same rollback with v1 cold (stopped first), the baseline a
-    rebuild-free but not-warm rollback would give.
+    rebuild-free but not-warm rollback would give;
+  - where a warm rollback's time goes: the CLI's start (`--help`, against the
+    bare interpreter's start as the baseline), `rollback` and `deploy` each,
+    and the traffic switch inside `deploy`.
 Run: `make bench-rollback` (or .venv/bin/python benchmarks/bench_rollback.py [--json]).
 """
 
@@ -13,6 +16,8 @@ import argparse
 import json
 import os
 import platform
+import re
+import statistics
 import subprocess
 import sys
 import time
@@ -40,13 +45,36 @@ def timed(story: Story, title: str, *command: str) -> float:
     return time.monotonic() - began
 
 
-def rollback(story: Story, cli: str, port: int, v1: str) -> float:
+SWITCH = re.compile(r"switched traffic in ([0-9.]+)s")
+
+
+def start_time(*command: str, runs: int = 9) -> float:
+    """Median seconds for `command` to start and exit (cold caches removed by the warm-up)."""
+    subprocess.run(command, capture_output=True, check=True)
+    times = []
+    for _ in range(runs):
+        began = time.monotonic()
+        subprocess.run(command, capture_output=True, check=True)
+        times.append(time.monotonic() - began)
+    return statistics.median(times)
+
+
+def rollback(story: Story, cli: str, port: int, v1: str) -> dict[str, float]:
+    """The two commands on-call types, timed apart and together with v1 answering."""
     stopwatch = Stopwatch(lambda: story.serving(port), v1)
     stopwatch.start()
-    story.run("revert", cli, "rollback", "production", quiet=True)
-    story.run("deploy", cli, "deploy", "production", quiet=True)
+    revert = timed(story, "revert", cli, "rollback", "production")
+    began = time.monotonic()
+    printed = story.run("deploy", cli, "deploy", "production", quiet=True)
+    deploy = time.monotonic() - began
     stopwatch.join()
-    return stopwatch.seconds
+    switch = SWITCH.search(printed)
+    return {
+        "end to end": stopwatch.seconds,
+        "rollback command": revert,
+        "deploy command": deploy,
+        "traffic switch": float(switch.group(1)) if switch else float("nan"),
+    }
 
 
 def main() -> None:
@@ -76,11 +104,17 @@ def main() -> None:
     time.sleep(3)
     cold = rollback(story, cli, port, v1)
     story.run("stop", cli, "stop", "production", quiet=True)
+    python = str(project / ".venv" / "bin" / "python")
     figures = {
+        "interpreter start, `python -c pass` (baseline)": start_time(python, "-c", "pass"),
+        "CLI start, `--help`": start_time(cli, "--help"),
         "first deploy (router and v1 start)": first_deploy,
         "deploy of a new version (v2)": new_version_deploy,
-        "rollback, previous version warm: revert -> v1 answering": warm,
-        "rollback, previous version cold (baseline): revert -> v1 answering": cold,
+        "warm rollback: `rollback` command": warm["rollback command"],
+        "warm rollback: `deploy` command": warm["deploy command"],
+        "warm rollback: traffic switch inside `deploy`": warm["traffic switch"],
+        "rollback, previous version warm: revert -> v1 answering": warm["end to end"],
+        "rollback, previous version cold (baseline): revert -> v1 answering": cold["end to end"],
     }
     if args.json:
         print(json.dumps({k: round(v, 3) for k, v in figures.items()}, indent=2))

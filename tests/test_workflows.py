@@ -299,6 +299,10 @@ def test_push_touching_only_deploy_runs_the_deploy_and_a_failure_proposes_the_re
     # The deploy step ran for staging; when it fails, the revert is proposed.
     assert "Run Main Deploy deploy/staging.yaml" in result.log("staging")
     assert "Failure - Main Deploy deploy/staging.yaml" in result.log("staging")
+    # The job's checkout never trained: the deploy names the missing bento, not
+    # a missing lineage file (nothing it runs imports the service module).
+    assert "is not in this machine's bento store" in result.log("staging")
+    assert "lineage.json" not in result.log("staging")
     assert result.result("staging") == "failed", result.explain()
     assert result.result("staging-revert") == "succeeded", result.explain()
     [pr] = result.gh_state()["pulls"]
