@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import click
 
 from {{ cookiecutter.package }}.cli.common import ENVIRONMENT, project
+from {{ cookiecutter.package }}.config import PACKAGE
 
 if TYPE_CHECKING:
     from {{ cookiecutter.package }}.deploy.reconcile import Outcome
@@ -135,7 +136,7 @@ def render_k8s(environments: tuple[str, ...], check: bool) -> None:
     for line in lines:
         click.echo(line)
     if check and stale:
-        raise click.ClickException("deploy/k8s/ is stale; run `render-k8s`")
+        raise click.ClickException(f"deploy/k8s/ is stale; run `{PACKAGE} render-k8s`")
 
 
 @click.command()

@@ -64,14 +64,22 @@ def next_manifest(p: Paths, environment: str, lineage: dict[str, Any], candidate
 
 
 def write_manifest(p: Paths, manifest: Manifest) -> list[str]:
-    """Write the manifest and its rendered Kubernetes objects; the files, repository-relative."""
+    """Write the manifest and, where it can run on Kubernetes, its rendered objects.
+
+    Kubernetes runs images: a version without an image digest (a promotion on
+    this machine, from the last trained model) has nothing to render, and the
+    Kubernetes target refuses rendered objects that no longer match.
+    """
     from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import write_rendered
 
     target = p.manifest(manifest.environment)
     target.parent.mkdir(exist_ok=True)
     target.write_text(dump_manifest(manifest))
-    rendered = write_rendered(p, manifest)
-    return [manifest_relative(manifest.environment), *rendered]
+    files = [manifest_relative(manifest.environment)]
+    versions = [v for v in (manifest.current, manifest.previous) if v is not None]
+    if all(version.image for version in versions):
+        files += write_rendered(p, manifest)
+    return files
 
 
 def load_release(p: Paths) -> dict[str, Any]:
