@@ -23,7 +23,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from {{ cookiecutter.package }}.config import SERVICE_NAME
+from {{ cookiecutter.package }}.config import PACKAGE_DIR, SERVICE_NAME
 from {{ cookiecutter.package }}.contract import load_contract, record_model
 from {{ cookiecutter.package }}.features import build_features
 from {{ cookiecutter.package }}.files import read_json
@@ -36,8 +36,10 @@ PREDICT_PATH = "/predict"
 SMOKE_PREDICT_PATH = "/smoke/predict"
 JSON_ONLY_PATHS = frozenset({PREDICT_PATH, SMOKE_PREDICT_PATH})
 # Inside a bento the lineage travels next to the package (see bento.py);
-# in the repository it is the pipeline's output.
-BUNDLED_LINEAGE = Path(__file__).resolve().parent.parent / "lineage.json"
+# in the repository it is the pipeline's output. Found from the package's
+# folder, not this file's: a bento that missed it would fall back to the
+# repository's newest lineage, and serve that model instead of its own.
+BUNDLED_LINEAGE = PACKAGE_DIR.parent / "lineage.json"
 
 
 def serving_lineage() -> dict[str, Any]:
