@@ -4,6 +4,7 @@ Each test drives the real reconcile, router and process tracking against
 stand-in versions (conftest.py), and checks what a caller and an operator see.
 """
 
+import json
 import os
 import signal
 import time
@@ -195,3 +196,17 @@ def test_no_keep_warm_time_keeps_nothing_warm_after_a_rollback(environment):
     outcome = environment.deploy()
     assert not any(note.startswith("kept warm") for note in outcome.notes)
     assert "svc:two" not in environment.state()["versions"]
+
+
+def test_a_previous_version_serving_another_lineage_is_not_kept_warm(environment):
+    served = json.loads(environment.lineages.read_text())
+    served["svc:one"] = served["svc:two"]  # a bento that serves another model than its own
+    environment.lineages.write_text(json.dumps(served))
+    environment.manifest("two", previous="one")
+    outcome = environment.deploy()
+    assert any(
+        note.startswith("previous version svc:one not kept warm: smoke check of svc:one failed")
+        for note in outcome.notes
+    ), outcome.notes
+    assert set(environment.state()["versions"]) == {"svc:two"}
+    assert served_tag(environment) == "svc:two"

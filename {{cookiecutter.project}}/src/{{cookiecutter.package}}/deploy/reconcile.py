@@ -207,13 +207,23 @@ class Reconciler:
         return confirm_switch(self.target, routes["stable"]["tag"])
 
     def _warm_previous(self, manifest: Manifest, versions: dict, cold: dict[str, str]) -> list[str]:
-        """Keep the previous version running; a failure here never blocks a deploy."""
-        if manifest.previous is None:
+        """Keep the previous version running, and serving what it should.
+
+        It is smoke-checked now, not when a rollback needs it; one that fails
+        is stopped, so a rollback starts it afresh (and says so). A failure
+        here never blocks a deploy.
+        """
+        previous = manifest.previous
+        if previous is None:
             return ["no previous version in the manifest"]
         try:
-            self._ensure_running(manifest.previous, versions, cold)
+            self._ensure_running(previous, versions, cold)
+            entry = versions[previous.bento_tag]
+            smoke(self.target.url(entry), previous, entry["verified"])
         except (DeployError, RuntimeError) as error:
-            return [f"previous version {manifest.previous.bento_tag} not kept warm: {error}"]
+            if previous.bento_tag in versions:
+                self._retire(previous.bento_tag, versions)
+            return [f"previous version {previous.bento_tag} not kept warm: {error}"]
         return []
 
     def _keep_rolled_back_warm(
