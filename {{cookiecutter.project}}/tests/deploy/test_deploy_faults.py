@@ -2,6 +2,8 @@
 
 Each test drives the real reconcile, router and process tracking against
 stand-in versions (conftest.py), and checks what a caller and an operator see.
+No trained model is needed; the ones marked slow (several deploys, cold
+starts) run with `make test-service` or `pytest tests/deploy`.
 """
 
 import json
@@ -70,6 +72,7 @@ def test_a_served_model_other_than_the_verified_one_fails_the_smoke_check(enviro
         environment.deploy()
 
 
+@pytest.mark.slow  # three deploys or more, with cold starts
 def test_a_rollback_to_a_dead_warm_version_says_it_started_cold(environment, capsys):
     environment.manifest("two", previous="one")
     environment.deploy()
@@ -87,6 +90,7 @@ def test_a_rollback_to_a_dead_warm_version_says_it_started_cold(environment, cap
     assert "svc:one answered" in printed and "after this deploy began" in printed
 
 
+@pytest.mark.slow  # three deploys or more, with cold starts
 def test_a_half_dead_version_is_stopped_and_reported_on_the_next_deploy(environment):
     environment.manifest("two", previous="one")
     environment.deploy()
@@ -157,6 +161,7 @@ def test_served_processes_inherit_no_secrets(environment, monkeypatch):
     assert "ROUTES_FILE" in environ_of(state["router"]["pid"])
 
 
+@pytest.mark.slow  # three deploys or more, with cold starts
 def test_the_version_rolled_back_from_stays_warm_and_rolling_forward_is_warm(environment):
     environment.manifest("one")
     environment.deploy()
@@ -172,6 +177,7 @@ def test_the_version_rolled_back_from_stays_warm_and_rolling_forward_is_warm(env
     assert forward.cold == {} and served_tag(environment) == "svc:two"
 
 
+@pytest.mark.slow  # three deploys or more, with cold starts
 def test_a_version_past_its_keep_warm_time_is_retired_on_the_next_deploy(environment):
     environment.manifest("two", previous="one")
     environment.deploy()
@@ -188,6 +194,7 @@ def test_a_version_past_its_keep_warm_time_is_retired_on_the_next_deploy(environ
     assert not answers(f"http://127.0.0.1:{two['port']}")
 
 
+@pytest.mark.slow  # three deploys or more, with cold starts
 def test_no_keep_warm_time_keeps_nothing_warm_after_a_rollback(environment):
     environment.write_params(low=0)
     environment.manifest("two", previous="one")
