@@ -1,8 +1,12 @@
 """The local deploy target: bento processes and the router, on this machine.
 
 State lives in .deploy/<env>/ (git-ignored): state.json (which version runs
-on which port, with which pid), routes.json (what the router sends where),
-logs, and a lock file so two deploys to one environment never interleave.
+on which port; the pid and start time of every process it owns; what was
+verified when it started; which versions are kept warm after a rollback, and
+until when), routes.json (what the router sends where), logs, prediction logs
+per version, and a lock file so two deploys to one environment never
+interleave. Served processes get an allow-listed environment
+(`serving_environment`): no secret of the deploy job lives on in them.
 DEPLOY_STATE_DIR moves it out of the checkout: a runner's next checkout
 cleans the workspace, and the state must outlive it.
 """
