@@ -309,6 +309,14 @@ def test_a_lineage_that_does_not_match_the_model_is_refused(faulty, story):
     assert_refused(faulty, story, "the manifest says 0123456789abcdef")
 
 
+def test_a_manifest_naming_another_model_for_a_running_bento_is_refused(faulty, story):
+    """v1's bento runs (it serves); a manifest claiming it packs v2's model must not pass as warm."""
+    v2_manifest = faulty.project.git("show", f"{story['v2_promotion']}:deploy/production.yaml")
+    v2_model = yaml.safe_load(v2_manifest.stdout)["current"]["model_tag"]
+    rewrite_manifest(faulty, lambda m: m["current"].update(model_tag=v2_model))
+    assert_refused(faulty, story, f"not {v2_model}")
+
+
 def test_a_model_whose_bytes_do_not_match_its_lineage_is_refused(faulty, story, tmp_path):
     """The v2 model file in the store is swapped for other bytes; deploying v2 must stop."""
     project = faulty.project

@@ -1,6 +1,7 @@
 """Where the local target keeps what serves, and its one-deploy-at-a-time lock."""
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,25 @@ def test_a_second_deploy_to_one_environment_is_refused(tmp_path: Path, monkeypat
         pass
     with second.lock():  # released: the next deploy goes ahead
         pass
+
+
+def test_served_processes_get_only_the_allow_listed_environment(monkeypatch):
+    from {{ cookiecutter.package }}.serving import process
+
+    started_with = {}
+
+    @contextmanager
+    def record_environment(command, port, cwd, env, timeout):
+        started_with.update(env)
+        yield "http://127.0.0.1:1"
+
+    monkeypatch.setattr(process, "running", record_environment)
+    secrets = {"GH_TOKEN", "AWS_SECRET_ACCESS_KEY", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"}
+    for name in secrets:
+        monkeypatch.setenv(name, "secret")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    with process.served("svc:one", env={"EXTRA": "given"}):
+        pass
+    assert not secrets & set(started_with)
+    assert started_with["LC_ALL"] == "C.UTF-8" and started_with["EXTRA"] == "given"
+    assert "PATH" in started_with and "PREDICTION_LOG_DIR" in started_with

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from {{ cookiecutter.package }}.serving.smoke import SMOKE_HEADERS
+
 pytestmark = pytest.mark.slow
 
 MONITOR = "{{ cookiecutter.project }}_predictions"
@@ -123,3 +125,27 @@ def test_inputs_and_predictions_are_logged_for_the_drift_job(client, eval_rows, 
     assert roles["probability"] == "prediction"
     assert roles["label"] == "prediction"
     assert all(roles[name] == "feature" for name in rows[0])
+
+
+def logged_rows(directory: Path, rows: list[dict]) -> list[dict]:
+    return [
+        e for e in read_log(directory) if any(all(e[k] == v for k, v in r.items()) for r in rows)
+    ]
+
+
+def test_smoke_requests_are_answered_but_never_logged(client, eval_rows, prediction_log_dir):
+    # Midpoints of two held-out rows: valid records no other test sends.
+    unseen = (
+        eval_rows.iloc[50:53].reset_index(drop=True) + eval_rows.iloc[60:63].reset_index(drop=True)
+    ) / 2
+    smoke_rows = unseen.iloc[:2].to_dict(orient="records")
+    client_rows = unseen.iloc[2:].to_dict(orient="records")
+    smoke = client.post("/predict", json={"records": smoke_rows}, headers=SMOKE_HEADERS)
+    assert smoke.status_code == 200 and len(smoke.json()) == 2
+    # A client's request after it is logged: once it is, the smoke one would be too.
+    client.post("/predict", json={"records": client_rows})
+    deadline = time.monotonic() + 10
+    while not logged_rows(prediction_log_dir, client_rows) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert logged_rows(prediction_log_dir, client_rows), "the client's request was not logged"
+    assert logged_rows(prediction_log_dir, smoke_rows) == []

@@ -15,8 +15,13 @@ if TYPE_CHECKING:
 
 def print_outcome(outcome: "Outcome") -> None:
     click.echo(f"{outcome.environment}: serving {outcome.serving}; warm: {outcome.warm or 'none'}")
+    for tag, why in outcome.cold.items():
+        click.echo(f"started {tag} cold: {why}")
     if outcome.switch_seconds is not None:
-        click.echo(f"switched traffic in {outcome.switch_seconds:.3f}s")
+        click.echo(
+            f"switched traffic in {outcome.switch_seconds:.3f}s; {outcome.serving} answered "
+            f"{outcome.answering_seconds:.1f}s after this deploy began"
+        )
     elif not outcome.changed:
         click.echo("already as the manifest says: nothing changed")
     for note in outcome.notes:

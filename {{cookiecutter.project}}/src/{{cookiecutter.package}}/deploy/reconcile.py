@@ -4,18 +4,25 @@ Order matters for a fast, safe switch:
 1. validate the manifest and take the environment's lock;
 2. verify the new current version: the bento exists, it packs the manifest's
    model, that model's lineage id is the manifest's, its bytes match the
-   lineage digest;
-3. make sure it runs (already warm after a rollback) and answers a smoke
-   request and reports the expected lineage;
+   lineage digest. A version already running (warm, after a rollback) was
+   verified when it started and the state records what was verified; the
+   manifest must match that record, or the version is verified again;
+3. make sure it runs and answers a smoke request serving the expected
+   lineage, model tag and model digest;
 4. only then move traffic (an atomic rewrite of the routes);
-5. warm the previous version, retire any other.
+5. warm the previous version; keep a version rolled back from warm for a
+   while (deploy.keep_warm_after_rollback_minutes); retire any other.
+Versions found half-dead (a parent killed, its worker still answering) are
+stopped, every process they own, and reported.
 If a check fails before step 4, nothing has changed: the version serving now
 keeps serving. Running it twice changes nothing the second time.
 """
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -23,9 +30,9 @@ import httpx
 from {{ cookiecutter.package }}.config import Paths, load_params
 from {{ cookiecutter.package }}.deploy import DeployError
 from {{ cookiecutter.package }}.deploy.manifest import Manifest, Version, load_manifest
-from {{ cookiecutter.package }}.deploy.targets.local import LocalTarget
-from {{ cookiecutter.package }}.serving.process import stop_tree
-from {{ cookiecutter.package }}.serving.smoke import smoke_problem
+from {{ cookiecutter.package }}.deploy.targets.local import LocalTarget, loopback
+from {{ cookiecutter.package }}.deploy.verify import claims, smoke, verify
+from {{ cookiecutter.package }}.serving.process import stop_processes, stop_tree
 
 
 @dataclass
@@ -37,6 +44,10 @@ class Outcome:
     switch_seconds: float | None = None
     notes: list[str] = field(default_factory=list)
     canary_pending: bool = False
+    # Versions started cold by this deploy, and why no warm copy served.
+    cold: dict[str, str] = field(default_factory=dict)
+    # From the command's start to the router answering from the new version.
+    answering_seconds: float | None = None
 
 
 def settings(p: Paths, environment: str) -> dict[str, Any]:
@@ -45,45 +56,8 @@ def settings(p: Paths, environment: str) -> dict[str, Any]:
     canary = dict(section.get("canary", {}))
     if os.environ.get("CANARY_WINDOW_SECONDS"):
         canary["window_seconds"] = float(os.environ["CANARY_WINDOW_SECONDS"])
-    return {"router_port": int(port), "canary": canary}
-
-
-def verify(version: Version) -> None:
-    """The bento and model are the ones the manifest names, byte for byte."""
-    import bentoml
-
-    from {{ cookiecutter.package }}.model_store import stored_lineage
-    from {{ cookiecutter.package }}.serving.bento import bento_model_digest
-
-    try:
-        bentoml.bentos.get(version.bento_tag)
-    except bentoml.exceptions.NotFound:
-        raise DeployError(
-            f"bento {version.bento_tag} is not in this machine's bento store; "
-            "build it (`make bento`) from the commit that produced it, or import it"
-        ) from None
-    try:
-        lineage = stored_lineage(version.model_tag)
-        packed = bento_model_digest(version.bento_tag, version.model_tag)
-    except (LookupError, ValueError, FileNotFoundError) as error:
-        raise DeployError(str(error)) from None
-    if lineage["lineage_id"] != version.lineage_id:
-        raise DeployError(
-            f"model {version.model_tag} has lineage {lineage['lineage_id']}, "
-            f"the manifest says {version.lineage_id}"
-        )
-    if packed != lineage["model"]["digest"]:
-        raise DeployError(
-            f"the model in {version.bento_tag} has digest {packed}, "
-            f"its lineage says {lineage['model']['digest']}"
-        )
-
-
-def smoke(url: str, version: Version) -> None:
-    """The running version answers a prediction and serves the manifest's lineage."""
-    problem = smoke_problem(url, version.lineage_id)
-    if problem:
-        raise DeployError(f"smoke check of {version.bento_tag} failed: {problem}")
+    keep_warm = section.get("keep_warm_after_rollback_minutes", {})
+    return {"router_port": int(port), "canary": canary, "keep_warm_minutes": keep_warm}
 
 
 def routes_for(manifest: Manifest, urls: dict[str, str], canary_done: bool) -> dict[str, Any]:
@@ -104,7 +78,7 @@ def confirm_switch(target: LocalTarget, tag: str, deadline_s: float = 10) -> flo
     began = time.monotonic()
     while time.monotonic() - began < deadline_s:
         try:
-            response = httpx.get(f"{target.router_url}/readyz", timeout=2)
+            response = loopback().get(f"{target.router_url}/readyz")
             if response.headers.get("x-bento-tag") == tag:
                 return time.monotonic() - began
         except httpx.TransportError:
@@ -113,17 +87,31 @@ def confirm_switch(target: LocalTarget, tag: str, deadline_s: float = 10) -> flo
     raise RuntimeError(f"the router did not answer from {tag} within {deadline_s}s")
 
 
+def utc(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 class Reconciler:
-    def __init__(self, p: Paths, environment: str) -> None:
+    def __init__(
+        self,
+        p: Paths,
+        environment: str,
+        target: LocalTarget | None = None,
+        verifier: Callable[[Version], dict[str, str]] = verify,
+    ) -> None:
         self.p = p
         self.environment = environment
         self.settings = settings(p, environment)
-        self.target = LocalTarget(p, environment, self.settings["router_port"])
+        self.target = target or LocalTarget(p, environment, self.settings["router_port"])
+        self.verify = verifier  # tests verify against a stand-in store
+        self.began = time.monotonic()
+        self.lost: dict[str, str] = {}  # tag -> what was wrong with its warm copy
 
     def manifest(self) -> Manifest:
         return load_manifest(self.p.manifest(self.environment))
 
     def run(self) -> Outcome:
+        self.began = time.monotonic()
         manifest = self.manifest()  # a manifest that does not validate stops here
         with self.target.lock():
             return self._reconcile(manifest)
@@ -131,52 +119,86 @@ class Reconciler:
     def _reconcile(self, manifest: Manifest) -> Outcome:
         state = self.target.load_state()
         versions = state["versions"]
+        notes = self._stop_broken(versions)
         current = manifest.current.bento_tag
-        started = self._ensure_running(manifest.current, versions)
-        try:
-            smoke(self.target.url(versions[current]), manifest.current)
-        except Exception:
-            if started:
-                self._retire(current, versions)
-                self.target.save_state(state)
-            raise
+        cold = self._start_current(manifest.current, versions, state)
         canary_done = current in state.get("canary_passed", [])
         if manifest.traffic.canary and manifest.previous and not canary_done:
-            self._ensure_running(manifest.previous, versions)  # it takes the stable share
+            self._ensure_running(manifest.previous, versions, cold)  # it takes the stable share
         urls = {tag: self.target.url(entry) for tag, entry in versions.items()}
         routes = routes_for(manifest, urls, canary_done)
-        unchanged = routes == self.target.load_routes() and self.target.router_running(state)
+        before = self.target.load_routes()
+        unchanged = routes == before and self.target.router_running(state)
         switch = None if unchanged else self._switch(routes, state)
-        notes = self._warm_previous(manifest, versions)
-        self._retire_others(manifest, versions)
+        answering = None if unchanged else time.monotonic() - self.began
+        notes += self._warm_previous(manifest, versions, cold)
+        notes += self._keep_rolled_back_warm(manifest, (before or {}).get("stable"), state)
+        notes += self._retire_others(manifest, state)
         self.target.save_state(state)
         outcome = Outcome(
             self.environment,
-            started or not unchanged,
+            bool(cold) or not unchanged,
             routes["stable"]["tag"],
             manifest.previous.bento_tag if manifest.previous else None,
             switch,
             notes,
+            cold=cold,
+            answering_seconds=answering,
         )
         outcome.canary_pending = routes["canary"] is not None
         return outcome
 
-    def _ensure_running(self, version: Version, versions: dict[str, Any]) -> bool:
-        """Start the version unless it already runs, verified, for this lineage.
+    def _start_current(self, version: Version, versions: dict, state: dict) -> dict[str, str]:
+        """Make sure the current version runs and passes the smoke check; the cold starts."""
+        cold: dict[str, str] = {}
+        self._ensure_running(version, versions, cold)
+        entry = versions[version.bento_tag]
+        try:
+            smoke(self.target.url(entry), version, entry["verified"])
+        except Exception:
+            if cold:
+                self._retire(version.bento_tag, versions)
+                self.target.save_state(state)
+            raise
+        return cold
 
-        A warm version was verified when it started, so a rollback to it skips
-        the (slow) store checks and moves traffic at once; the smoke request
-        still confirms the lineage it serves.
+    def _stop_broken(self, versions: dict[str, Any]) -> list[str]:
+        """Forget versions whose processes are gone; stop every process of a half-dead one."""
+        notes = []
+        for tag, entry in list(versions.items()):
+            health, owned = self.target.version_health(tag, entry)
+            if health == "running":
+                continue
+            versions.pop(tag)
+            self.lost[tag] = f"its warm copy was {'not running' if health == 'gone' else health}"
+            if owned:
+                stop_processes(owned)
+                notes.append(f"{tag} was {health}: stopped it")
+        return notes
+
+    def _ensure_running(self, version: Version, versions: dict, cold: dict[str, str]) -> None:
+        """Start the version unless it already runs, verified, as the manifest says.
+
+        A warm version was verified when it started, and the state records what
+        was verified: a manifest that matches that record moves traffic at once
+        (a rollback); one that does not is verified in full, and refused if the
+        bento and model do not match it. The smoke check confirms what it serves.
         """
-        entry = versions.get(version.bento_tag)
-        if self.target.version_running(entry) and entry.get("lineage_id") == version.lineage_id:
-            return False
-        verify(version)
+        tag = version.bento_tag
+        entry = versions.get(tag)
+        recorded = {
+            k: v for k, v in (entry or {}).get("verified", {}).items() if k != "model_digest"
+        }
+        if entry and recorded == claims(version):
+            return
+        verified = self.verify(version)  # a mismatch stops the deploy here: nothing changed
         if entry:
-            self._retire(version.bento_tag, versions)
-        started = self.target.start_version(version.bento_tag)
-        versions[version.bento_tag] = {**started, "lineage_id": version.lineage_id}
-        return True
+            self.lost[tag] = f"its warm copy was verified as {recorded}, not {claims(version)}"
+            self._retire(tag, versions)
+        began = time.monotonic()
+        versions[tag] = {**self.target.start_version(tag), "verified": verified}
+        why = self.lost.get(tag, "no copy of it was running")
+        cold[tag] = f"{why}; ready after {time.monotonic() - began:.1f}s"
 
     def _switch(self, routes: dict[str, Any], state: dict[str, Any]) -> float:
         self.target.write_routes(routes)
@@ -184,27 +206,63 @@ class Reconciler:
             state["router"] = self.target.start_router()
         return confirm_switch(self.target, routes["stable"]["tag"])
 
-    def _warm_previous(self, manifest: Manifest, versions: dict[str, Any]) -> list[str]:
-        """Keep the previous version running; a failure here never blocks a deploy."""
-        if manifest.previous is None:
-            return ["no previous version in the manifest: nothing kept warm"]
+    def _warm_previous(self, manifest: Manifest, versions: dict, cold: dict[str, str]) -> list[str]:
+        """Keep the previous version running, and serving what it should.
+
+        It is smoke-checked now, not when a rollback needs it; one that fails
+        is stopped, so a rollback starts it afresh (and says so). A failure
+        here never blocks a deploy.
+        """
+        previous = manifest.previous
+        if previous is None:
+            return ["no previous version in the manifest"]
         try:
-            self._ensure_running(manifest.previous, versions)
+            self._ensure_running(previous, versions, cold)
+            entry = versions[previous.bento_tag]
+            smoke(self.target.url(entry), previous, entry["verified"])
         except (DeployError, RuntimeError) as error:
-            return [f"previous version {manifest.previous.bento_tag} not kept warm: {error}"]
+            if previous.bento_tag in versions:
+                self._retire(previous.bento_tag, versions)
+            return [f"previous version {previous.bento_tag} not kept warm: {error}"]
         return []
 
-    def _retire_others(self, manifest: Manifest, versions: dict[str, Any]) -> None:
-        wanted = {manifest.current.bento_tag}
-        if manifest.previous:
-            wanted.add(manifest.previous.bento_tag)
+    def _keep_rolled_back_warm(
+        self, manifest: Manifest, leaving: dict[str, str] | None, state: dict[str, Any]
+    ) -> list[str]:
+        """Traffic left a version the manifest no longer names (a rollback): keep it warm a while.
+
+        Undoing the rollback is then as fast as the rollback was.
+        """
+        kept = state.setdefault("kept_warm", {})
+        named = named_tags(manifest)
+        for tag in named:
+            kept.pop(tag, None)
+        minutes = float(self.settings["keep_warm_minutes"].get(manifest.risk_tier, 0))
+        tag = (leaving or {}).get("tag")
+        if tag and tag not in named and tag in state["versions"] and minutes > 0:
+            kept[tag] = time.time() + minutes * 60
+        setting = f"deploy.keep_warm_after_rollback_minutes.{manifest.risk_tier}"
+        return [
+            f"kept warm: {tag} (rolled back from) until {utc(until)} ({setting})"
+            for tag, until in kept.items()
+            if until > time.time() and tag in state["versions"]
+        ]
+
+    def _retire_others(self, manifest: Manifest, state: dict[str, Any]) -> list[str]:
+        """Stop every version neither named nor kept warm; say which keep-warm times ended."""
+        kept, versions, notes = state.setdefault("kept_warm", {}), state["versions"], []
+        for tag, until in list(kept.items()):
+            if until <= time.time() or tag not in versions:
+                kept.pop(tag)
+                notes += [f"retired {tag}: kept warm until {utc(until)}"] if tag in versions else []
+        wanted = named_tags(manifest) | set(kept)
         for tag in [t for t in versions if t not in wanted]:
             self._retire(tag, versions)
+        return notes
 
-    @staticmethod
-    def _retire(tag: str, versions: dict[str, Any]) -> None:
-        """Ask a retired version to stop; traffic has already left it."""
-        stop_tree(versions.pop(tag)["pid"], wait=False)
+    def _retire(self, tag: str, versions: dict[str, Any]) -> None:
+        """Ask a retired version to stop, all its processes; traffic has already left it."""
+        self.target.stop_version(tag, versions.pop(tag), wait=False)
 
     def finish_canary(self, promote: bool) -> None:
         """All traffic to the canary (it passed) or back to stable (it failed)."""
@@ -218,14 +276,19 @@ class Reconciler:
             confirm_switch(self.target, winner["tag"])
 
 
+def named_tags(manifest: Manifest) -> set[str]:
+    return {v.bento_tag for v in (manifest.current, manifest.previous) if v is not None}
+
+
 def stop_environment(p: Paths, environment: str) -> list[str]:
-    """Stop the router and every version of an environment (e.g. after a demo)."""
+    """Stop the router and every version of an environment, half-dead ones included."""
     target = LocalTarget(p, environment, 0)
     state = target.load_state()
     stopped = []
     for tag, entry in state["versions"].items():
-        stop_tree(entry["pid"])
-        stopped.append(tag)
+        health, _ = target.version_health(tag, entry)
+        target.stop_version(tag, entry)
+        stopped.append(tag if health == "running" else f"{tag} ({health})")
     if state.get("router"):
         stop_tree(state["router"]["pid"])
         stopped.append("router")

@@ -13,6 +13,27 @@ from pathlib import Path
 import httpx
 import psutil
 
+# What a served process needs of the environment it is started from, and
+# nothing else: a deploy job's tokens and cloud credentials must not live on,
+# readable in /proc, in a server that runs for weeks. PREDICTION_LOG_DIR and
+# ROUTES_FILE are passed explicitly by whoever starts the process.
+SERVING_ENV = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR",
+    "PYTHONPATH", "VIRTUAL_ENV", "BENTOML_HOME", "BENTOML_DO_NOT_TRACK", "BENTOML_CONFIG",
+    "PREDICTION_LOG_DIR", "ROUTES_FILE", "SERVING_LINEAGE",
+})  # fmt: skip
+SERVING_ENV_PREFIXES = ("LC_",)
+
+
+def serving_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The allow-listed part of this process's environment, plus `extra`."""
+    kept = {
+        name: value
+        for name, value in os.environ.items()
+        if name in SERVING_ENV or name.startswith(SERVING_ENV_PREFIXES)
+    }
+    return {**kept, **(extra or {})}
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -48,16 +69,33 @@ def stop_tree(pid: int, wait: bool = True, grace: float = 15) -> None:
         tree = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
         return
-    for process in tree:
+    stop_processes(tree, wait, grace)
+
+
+def still_running(process: psutil.Process) -> bool:
+    """Alive, and not a zombie: one that has exited but is not yet reaped counts as gone."""
+    with suppress(psutil.Error):
+        return process.status() != psutil.STATUS_ZOMBIE
+    return False
+
+
+def stop_processes(processes: list[psutil.Process], wait: bool = True, grace: float = 15) -> None:
+    """Ask each process to stop; with `wait`, kill those still running after `grace`.
+
+    Waits by status rather than psutil.wait_procs: an orphaned worker is
+    reaped by init, not by us, and stays a zombie until it is.
+    """
+    for process in processes:
         with suppress(psutil.NoSuchProcess):
             process.terminate()
     if not wait:
         return
-    _, alive = psutil.wait_procs(tree, timeout=grace)
-    for process in alive:
+    deadline = time.monotonic() + grace
+    while any(map(still_running, processes)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for process in filter(still_running, processes):
         with suppress(psutil.NoSuchProcess):
             process.kill()
-    psutil.wait_procs(alive, timeout=5)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -107,8 +145,7 @@ def served(bento_tag: str, timeout: float = 90, env: dict[str, str] | None = Non
     with tempfile.TemporaryDirectory(prefix="serve-") as scratch:
         # Gate and test traffic must not pollute the logs the drift monitor reads.
         monitoring = str(Path(scratch) / "monitoring")
-        environment = {**os.environ, "PREDICTION_LOG_DIR": monitoring, **(env or {})}
+        environment = serving_environment({"PREDICTION_LOG_DIR": monitoring, **(env or {})})
         command = serve_command(bento_tag, port)
         with running(command, port, Path(scratch), environment, timeout) as url:
             yield url
-

@@ -23,19 +23,23 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from {{ cookiecutter.package }}.config import SERVICE_NAME
+from {{ cookiecutter.package }}.config import PACKAGE_DIR, SERVICE_NAME
 from {{ cookiecutter.package }}.contract import load_contract, record_model
 from {{ cookiecutter.package }}.features import build_features
 from {{ cookiecutter.package }}.files import read_json
 from {{ cookiecutter.package }}.model_store import MODEL_FILE
+from {{ cookiecutter.package }}.serving.limits import MAX_BATCH, MAX_BODY_BYTES
+from {{ cookiecutter.package }}.serving.smoke import SMOKE_HEADERS
 
-MAX_BATCH = 1000
-# A full batch as JSON is ~1.5 MB; anything past this bound is not a batch.
-MAX_BODY_BYTES = 8 * 1024 * MAX_BATCH
-JSON_ONLY_PATHS = frozenset({"/predict"})
+PREDICT_PATH = "/predict"
+# Where a smoke request to /predict goes: the same model, never the prediction log.
+SMOKE_PREDICT_PATH = "/smoke/predict"
+JSON_ONLY_PATHS = frozenset({PREDICT_PATH, SMOKE_PREDICT_PATH})
 # Inside a bento the lineage travels next to the package (see bento.py);
-# in the repository it is the pipeline's output.
-BUNDLED_LINEAGE = Path(__file__).resolve().parent.parent / "lineage.json"
+# in the repository it is the pipeline's output. Found from the package's
+# folder, not this file's: a bento that missed it would fall back to the
+# repository's newest lineage, and serve that model instead of its own.
+BUNDLED_LINEAGE = PACKAGE_DIR.parent / "lineage.json"
 
 
 def serving_lineage() -> dict[str, Any]:
@@ -120,14 +124,30 @@ class RequestGuard:
         guarded = scope["type"] == "http" and scope["method"] == "POST"
         if not guarded or scope["path"] not in JSON_ONLY_PATHS:
             return await self.app(scope, receive, send)
-        problem = media_type_problem(Headers(scope=scope).get("content-type"))
+        headers = Headers(scope=scope)
+        problem = media_type_problem(headers.get("content-type"))
         if problem:
             return await JSONResponse({"error": problem}, 415)(scope, receive, send)
         body = await read_capped(receive, self.max_bytes)
         if body is None:
             problem = f"request body over {self.max_bytes} bytes; send at most {MAX_BATCH} records"
             return await JSONResponse({"error": problem}, 413)(scope, receive, send)
-        await self.app(scope, replay(body, receive), send)
+        await self.app(by_traffic_class(scope, headers), replay(body, receive), send)
+
+
+def is_smoke(headers: Headers) -> bool:
+    return all(headers.get(k, "").lower() == v for k, v in SMOKE_HEADERS.items())
+
+
+def by_traffic_class(scope: Scope, headers: Headers) -> Scope:
+    """A smoke request to /predict goes to its unlogged twin.
+
+    Deploys and checks send them (serving/smoke.py); the prediction log is
+    what the drift monitor reads, so it must hold production traffic only.
+    """
+    if scope["path"] == PREDICT_PATH and is_smoke(headers):
+        return {**scope, "path": SMOKE_PREDICT_PATH, "raw_path": SMOKE_PREDICT_PATH.encode()}
+    return scope
 
 
 def replay(body: bytes, receive: Receive) -> Receive:
@@ -164,11 +184,21 @@ class Classifier:
     # and /metrics answer while a large batch computes (async measured no faster).
     @bentoml.api(input_spec=PredictRequest, **BATCHING)
     def predict(self, records: list[Record]) -> list[Prediction]:  # type: ignore[valid-type]
+        return self._answer(records, log=True)
+
+    # What a request with `x-traffic-class: smoke` reaches (see `by_traffic_class`).
+    # Not batched: a batch is logged as one, so smoke records must never join one.
+    @bentoml.api(input_spec=PredictRequest, route=SMOKE_PREDICT_PATH)
+    def smoke_predict(self, records: list[Record]) -> list[Prediction]:  # type: ignore[valid-type]
+        return self._answer(records, log=False)
+
+    def _answer(self, records: list[Record], log: bool) -> list[Prediction]:  # type: ignore[valid-type]
         columns = {name: [getattr(r, name) for r in records] for name in self.columns}
         raw = pd.DataFrame(columns, columns=self.columns)
         probability = self.model.predict_proba(build_features(raw))[:, 1]
         labels = (probability >= self.threshold).astype(int)
-        self._log(columns, probability, labels)
+        if log:
+            self._log(columns, probability, labels)
         return [
             Prediction(probability=float(p), label=int(y))
             for p, y in zip(probability, labels, strict=True)
@@ -192,4 +222,5 @@ Classifier.add_asgi_middleware(RequestGuard)
 # BentoML otherwise derives the media type of a list output from its JSON
 # schema on every response: about 1 ms of CPU per request (docs/service.md).
 # It is JSON either way.
-Classifier.apis["predict"].output_spec.media_type = "application/json"
+for api_name in ("predict", "smoke_predict"):
+    Classifier.apis[api_name].output_spec.media_type = "application/json"

@@ -32,20 +32,32 @@ def prediction_problem(url: str) -> str | None:
     return None if 0.0 <= probability <= 1.0 else f"probability {probability} out of [0, 1]"
 
 
-def lineage_problem(url: str, lineage_id: str) -> str | None:
-    """None if the service reports `lineage_id` as what it serves."""
+def lineage_problem(url: str, lineage_id: str, model: dict[str, str] | None = None) -> str | None:
+    """None if the service reports `lineage_id` (and `model`'s tag, digest) as what it serves."""
     try:
         # BentoML APIs are POST endpoints, the lineage one included.
         response = httpx.post(f"{url}/lineage", json={}, headers=SMOKE_HEADERS, timeout=10)
-        served = response.json().get("lineage_id")
+        served = response.json()
     except (httpx.HTTPError, ValueError) as error:
         return f"no lineage answer: {error!r}"
-    return None if served == lineage_id else f"serves lineage {served}, not {lineage_id}"
+    if served.get("lineage_id") != lineage_id:
+        return f"serves lineage {served.get('lineage_id')}, not {lineage_id}"
+    served_model = served.get("model") or {}
+    for key, expected in (model or {}).items():
+        if served_model.get(key) != expected:
+            return f"serves model {key} {served_model.get(key)}, not {expected}"
+    return None
 
 
-def smoke_problem(url: str, lineage_id: str | None = None) -> str | None:
-    """None if the service at `url` passes the smoke check; else one line saying why not."""
+def smoke_problem(
+    url: str, lineage_id: str | None = None, model: dict[str, str] | None = None
+) -> str | None:
+    """None if the service at `url` passes the smoke check; else one line saying why not.
+
+    With `lineage_id` it must serve that lineage; with `model`, also that
+    model (its `tag` and `digest`, as its lineage records them).
+    """
     problem = prediction_problem(url)
     if problem is None and lineage_id is not None:
-        problem = lineage_problem(url, lineage_id)
+        problem = lineage_problem(url, lineage_id, model)
     return problem

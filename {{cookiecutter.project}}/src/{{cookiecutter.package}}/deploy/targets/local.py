@@ -1,8 +1,12 @@
 """The local deploy target: bento processes and the router, on this machine.
 
 State lives in .deploy/<env>/ (git-ignored): state.json (which version runs
-on which port, with which pid), routes.json (what the router sends where),
-logs, and a lock file so two deploys to one environment never interleave.
+on which port; the pid and start time of every process it owns; what was
+verified when it started; which versions are kept warm after a rollback, and
+until when), routes.json (what the router sends where), logs, prediction logs
+per version, and a lock file so two deploys to one environment never
+interleave. Served processes get an allow-listed environment
+(`serving_environment`): no secret of the deploy job lives on in them.
 DEPLOY_STATE_DIR moves it out of the checkout: a runner's next checkout
 cleans the workspace, and the state must outlive it.
 """
@@ -13,16 +17,28 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from {{ cookiecutter.package }}.config import PACKAGE, Paths
+from {{ cookiecutter.package }}.deploy.targets.processes import describe, owned_processes, record_tree
 from {{ cookiecutter.package }}.files import write_json
-from {{ cookiecutter.package }}.serving.process import free_port, serve_command, stop_tree
+from {{ cookiecutter.package }}.serving.process import (
+    free_port,
+    serve_command,
+    serving_environment,
+    still_running,
+    stop_processes,
+    stop_tree,
+)
+
+ServeCommand = Callable[[str, int], list[str]]
 
 
 class Busy(RuntimeError):
@@ -30,20 +46,28 @@ class Busy(RuntimeError):
 
 
 def pid_alive(pid: int | None) -> bool:
+    """The process runs (a zombie, dead but not yet reaped, does not count)."""
     if not pid:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return still_running(psutil.Process(pid))
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        return True
-    return True
+
+
+@cache
+def loopback() -> httpx.Client:
+    """One client for every check of a process on this machine.
+
+    A new client loads the CA bundle, ~0.1 s each time: a rollback makes a
+    dozen checks. No proxy from the environment applies to 127.0.0.1.
+    """
+    return httpx.Client(timeout=2, trust_env=False)
 
 
 def answers(url: str, path: str = "/readyz") -> bool:
     try:
-        return httpx.get(url + path, timeout=2).status_code == 200
+        return loopback().get(url + path).status_code == 200
     except httpx.TransportError:
         return False
 
@@ -54,8 +78,11 @@ def state_root(p: Paths) -> Path:
 
 
 class LocalTarget:
-    def __init__(self, p: Paths, environment: str, router_port: int) -> None:
+    def __init__(
+        self, p: Paths, environment: str, router_port: int, serve: ServeCommand = serve_command
+    ) -> None:
         self.environment = environment
+        self.serve = serve  # tests serve a stand-in for `bentoml serve`
         self.router_port = router_port
         self.dir = state_root(p) / environment
         self.state_file = self.dir / "state.json"
@@ -99,8 +126,18 @@ class LocalTarget:
     def url(entry: dict[str, Any]) -> str:
         return f"http://127.0.0.1:{entry['port']}"
 
-    def version_running(self, entry: dict[str, Any] | None) -> bool:
-        return bool(entry) and pid_alive(entry["pid"]) and answers(self.url(entry))
+    def version_health(self, tag: str, entry: dict[str, Any]) -> tuple[str, list[psutil.Process]]:
+        """("running", []), ("gone", []), or why it is half-dead and what it still owns."""
+        if pid_alive(entry["pid"]) and answers(self.url(entry)):
+            return "running", []
+        owned = owned_processes(entry, tag.split(":")[-1])
+        if not owned:
+            return "gone", []
+        return describe(entry, owned, any(p.pid == entry["pid"] for p in owned)), owned
+
+    def stop_version(self, tag: str, entry: dict[str, Any], wait: bool = True) -> None:
+        """Stop every process the version owns, orphaned workers included."""
+        stop_processes(owned_processes(entry, tag.split(":")[-1]), wait)
 
     def router_running(self, state: dict[str, Any]) -> bool:
         router = state.get("router")
@@ -120,7 +157,7 @@ class LocalTarget:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 cwd=self.dir,
-                env={**os.environ, **env},
+                env=serving_environment(env),
                 start_new_session=True,  # survives this command; stopped by group
             )
         return process.pid
@@ -130,13 +167,14 @@ class LocalTarget:
         name = f"version-{version}"
         # Prediction logs per version: what the drift monitor reads.
         logs = {"PREDICTION_LOG_DIR": str(self.dir / "predictions" / version)}
-        pid = self._spawn(serve_command(bento_tag, port), name, logs)
+        pid = self._spawn(self.serve(bento_tag, port), name, logs)
         entry = {"port": port, "pid": pid}
         self._wait(self.url(entry), pid, name, f"{name} did not become ready", timeout=120)
-        return entry
+        # Once ready, its workers exist: record them all (see processes.py).
+        return {**entry, "processes": record_tree(pid)}
 
     def start_router(self) -> dict[str, Any]:
-        command = [sys.executable, "-m", "uvicorn", f"{PACKAGE}.router:app"]
+        command = [sys.executable, "-m", "uvicorn", f"{PACKAGE}.serving.router:app"]
         command += ["--host", "127.0.0.1", "--port", str(self.router_port)]
         command += ["--log-level", "warning", "--no-access-log"]
         pid = self._spawn(command, "router", {"ROUTES_FILE": str(self.routes_file)})
