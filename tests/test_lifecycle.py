@@ -346,7 +346,7 @@ def test_a_bento_that_fails_its_smoke_request_is_refused(faulty, story):
     version = {"bento_tag": broken_tag, "model_tag": lineage["model"]["tag"]}
     version["lineage_id"] = lineage["lineage_id"]
     rewrite_manifest(faulty, lambda m: m["current"].update(version))
-    assert_refused(faulty, story, "smoke request")
+    assert_refused(faulty, story, "smoke check")
     assert broken_tag not in faulty.state()["versions"]
 
 
