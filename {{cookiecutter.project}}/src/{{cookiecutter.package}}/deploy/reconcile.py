@@ -169,7 +169,8 @@ class Reconciler:
         still confirms the lineage it serves.
         """
         entry = versions.get(version.bento_tag)
-        if self.target.version_running(entry) and entry.get("lineage_id") == version.lineage_id:
+        same_lineage = entry is not None and entry.get("lineage_id") == version.lineage_id
+        if same_lineage and self.target.version_running(entry):
             return False
         verify(version)
         if entry:
@@ -210,6 +211,8 @@ class Reconciler:
         """All traffic to the canary (it passed) or back to stable (it failed)."""
         with self.target.lock():
             state, routes = self.target.load_state(), self.target.load_routes()
+            if routes is None:
+                raise DeployError(f"nothing is deployed to {self.environment}: no canary to finish")
             winner = routes["canary"] if promote else routes["stable"]
             if promote:
                 state.setdefault("canary_passed", []).append(winner["tag"])

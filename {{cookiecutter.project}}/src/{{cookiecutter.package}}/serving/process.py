@@ -17,10 +17,11 @@ import psutil
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def wait_until_ready(url: str, process: subprocess.Popen, timeout: float, log: Path) -> None:
+def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -60,7 +61,7 @@ def stop_tree(pid: int, wait: bool = True, grace: float = 15) -> None:
     psutil.wait_procs(alive, timeout=5)
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen[bytes]) -> None:
     """Stop a server started by `served`, its workers included."""
     stop_tree(process.pid)
     process.poll()  # collect its exit status: no zombie left behind
@@ -111,4 +112,3 @@ def served(bento_tag: str, timeout: float = 90, env: dict[str, str] | None = Non
         command = serve_command(bento_tag, port)
         with running(command, port, Path(scratch), environment, timeout) as url:
             yield url
-

@@ -66,7 +66,8 @@ class LocalTarget:
     def load_state(self) -> dict[str, Any]:
         if not self.state_file.exists():
             return {"router": None, "versions": {}}
-        return json.loads(self.state_file.read_text())
+        state: dict[str, Any] = json.loads(self.state_file.read_text())
+        return state
 
     def save_state(self, state: dict[str, Any]) -> None:
         write_json(state, self.state_file)
@@ -100,12 +101,12 @@ class LocalTarget:
         return f"http://127.0.0.1:{entry['port']}"
 
     def version_running(self, entry: dict[str, Any] | None) -> bool:
-        return bool(entry) and pid_alive(entry["pid"]) and answers(self.url(entry))
+        return entry is not None and pid_alive(entry["pid"]) and answers(self.url(entry))
 
     def router_running(self, state: dict[str, Any]) -> bool:
-        router = state.get("router")
+        router: dict[str, Any] | None = state.get("router")
         return (
-            bool(router)
+            router is not None
             and router["port"] == self.router_port
             and pid_alive(router["pid"])
             and answers(self.router_url, "/-/routes")
