@@ -4,13 +4,25 @@ They build everything from the bundled sample, so the tests need neither a
 DVC pull nor a trained pipeline.
 """
 
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package }}.config import PACKAGE, SERVICE_NAME, Paths, paths
 from {{ cookiecutter.package }}.contract import Contract, load_contract
+from {{ cookiecutter.package }}.deploy.manifest import Version
 from {{ cookiecutter.package }}.pipeline.featurize import split, with_features
 from {{ cookiecutter.package }}.pipeline.train import fit
+from {{ cookiecutter.package }}.release.promotion import candidate_version, promote
 from {{ cookiecutter.package }}.sample_data import sample_frame
+from {{ cookiecutter.package }}.shell import git
 
 TRAIN_PARAMS = {"C": 1.0, "max_iter": 1000, "class_weight": None, "seed": 42}
 
@@ -34,3 +46,108 @@ def split_sample() -> tuple[pd.DataFrame, pd.DataFrame]:
 def model(split_sample):
     train, _ = split_sample
     return fit(with_features(train), TRAIN_PARAMS)
+
+
+# --- a repository to promote and roll back in, and recording stand-ins ------
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Paths]:
+    """A git repository shaped like this project (dvc.yaml, params.yaml), one commit on main.
+
+    Commands find the repository from the working directory once (`paths()` is
+    cached): the cache is cleared so a command run here never acts on another.
+    """
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "dvc.yaml").write_text("stages: {}\n")
+    shutil.copyfile(PROJECT_ROOT / "params.yaml", root / "params.yaml")
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("RELEASE_JSON", raising=False)
+    git(root, "init", "--quiet", "--initial-branch", "main")
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "-m", "Start")
+    paths.cache_clear()
+    yield Paths(root)
+    paths.cache_clear()
+
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
+
+
+def lineage_of(seed: str, risk_tier: str = "low", roc_auc: float = 0.97) -> dict[str, Any]:
+    """A lineage whose ids all repeat `seed` (one hex digit)."""
+    return {
+        "lineage_id": seed * 16,
+        "risk_tier": risk_tier,
+        "model": {"tag": f"{PACKAGE}:{seed * 16}", "digest": f"sha256:{seed * 64}"},
+        "metrics": {"model": {"roc_auc": roc_auc}},
+    }
+
+
+def version_of(lineage: dict[str, Any]) -> Version:
+    seed = lineage["lineage_id"][0]
+    image = f"registry.example.com/team/model@sha256:{seed * 64}"
+    return candidate_version(lineage, f"{SERVICE_NAME}:{seed * 16}", image)
+
+
+@pytest.fixture
+def promote_seed(repo: Paths):
+    """Promote the version of lineage `seed` to an environment, committed on the branch."""
+
+    def promote_it(environment: str, seed: str, risk_tier: str = "low") -> str:
+        lineage = lineage_of(seed, risk_tier)
+        return promote(repo, environment, lineage, version_of(lineage), proposal=False)
+
+    return promote_it
+
+
+class Recorder:
+    """A stand-in for a command line tool (gh, kubectl) on PATH that records its calls.
+
+    `replies` maps the first words of a call ("pr list") to what it prints.
+    """
+
+    def __init__(self, folder: Path, name: str, replies: dict[str, str]) -> None:
+        self.log = folder / f"{name}.calls"
+        script = folder / name
+        script.write_text(
+            f"#!{sys.executable}\n"
+            "import json, sys\n"
+            f"with open({str(self.log)!r}, 'a') as log:\n"
+            "    log.write(json.dumps(sys.argv[1:]) + '\\n')\n"
+            f"replies = {replies!r}\n"
+            "for words in (2, 1):\n"
+            "    key = ' '.join(sys.argv[1:1 + words])\n"
+            "    if key in replies:\n"
+            "        sys.stdout.write(replies[key])\n"
+            "        break\n"
+        )
+        script.chmod(0o755)
+
+    def calls(self) -> list[list[str]]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+
+@pytest.fixture
+def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Put a recording stand-in for a tool first on PATH: `stand_in("gh", {"pr list": "[]"})`."""
+    folder = tmp_path / "bin"
+    folder.mkdir(exist_ok=True)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+
+    def make(name: str, replies: dict[str, str] | None = None) -> Recorder:
+        return Recorder(folder, name, replies or {})
+
+    return make

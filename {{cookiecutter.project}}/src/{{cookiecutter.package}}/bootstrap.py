@@ -10,10 +10,10 @@ from pathlib import Path
 
 import yaml
 
-from {{ cookiecutter.package }}.shell import dvc, run
 from {{ cookiecutter.package }}.config import PROJECT, Paths
 from {{ cookiecutter.package }}.files import dvc_md5
 from {{ cookiecutter.package }}.sample_data import write_sample
+from {{ cookiecutter.package }}.shell import dvc, run
 
 DVC_REMOTE = "{{ cookiecutter.dvc_remote }}"
 S3_REMOTE_URL = {{ cookiecutter.s3_remote_url | tojson }}
@@ -75,7 +75,8 @@ def ensure_s3_endpoint(root: Path) -> None:
 
 
 def pinned_md5(dvc_file: Path) -> str:
-    return yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
+    md5: str = yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
+    return md5
 
 
 SAMPLE_MD5 = "ab761d6a12b5a92820951fdf2bd9a24c"  # what write_sample produces under the lock

@@ -5,6 +5,7 @@ Training (featurize stage) and serving (service.py) both call
 model was trained, which the parity gate catches. Its hash is in the lineage.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.files import file_digest
 
 # Derived features: name -> how it is computed from the raw columns.
-DERIVED_FEATURES = {
+DERIVED_FEATURES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "log_mean_area": lambda raw: np.log1p(raw["mean_area"]),
     "log_worst_area": lambda raw: np.log1p(raw["worst_area"]),
     "radius_growth": lambda raw: raw["worst_radius"] - raw["mean_radius"],

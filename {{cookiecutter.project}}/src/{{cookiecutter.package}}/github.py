@@ -119,7 +119,8 @@ class GitHub:
 
 def team_id(github: GitHub, owner: str, team: str) -> int:
     try:
-        return github.call("GET", f"/orgs/{owner}/teams/{team}")["id"]
+        found: int = github.call("GET", f"/orgs/{owner}/teams/{team}")["id"]
+        return found
     except GitHubError as error:
         raise GitHubError(
             f"team {owner}/{team} not found ({error.message}); create it, or "

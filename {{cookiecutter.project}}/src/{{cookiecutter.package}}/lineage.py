@@ -119,7 +119,8 @@ def find_lineage(p: Paths, model_tag: str | None, environment: str | None) -> di
         model_tag = load_manifest(p.manifest(environment)).current.model_tag
     if model_tag:
         return stored_lineage(model_tag)
-    return read_json(p.lineage)
+    last_trained: dict[str, Any] = read_json(p.lineage)
+    return last_trained
 
 
 def print_table(record: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ def register(model_path: Path, lineage: dict[str, Any]) -> str:
     """Save the model with its lineage as metadata, unless that tag is already there."""
     import bentoml
 
-    tag = lineage["model"]["tag"]
+    tag: str = lineage["model"]["tag"]
     try:
         bentoml.models.get(tag)
         return tag
@@ -42,7 +42,8 @@ def stored_lineage(tag: str) -> dict[str, Any]:
         raise LookupError(
             f"model {tag} is not in the model store; run `make repro` (or `{PACKAGE} register`)"
         ) from None
-    return json.loads(metadata["lineage"])
+    lineage: dict[str, Any] = json.loads(str(metadata["lineage"]))
+    return lineage
 
 
 def stored_model_file(tag: str) -> Path:

@@ -15,7 +15,7 @@ from {{ cookiecutter.package }}.files import write_csv
 
 def sample_frame() -> pd.DataFrame:
     bunch = load_breast_cancer(as_frame=True)
-    frame = bunch.frame.rename(columns=lambda name: name.replace(" ", "_"))
+    frame: pd.DataFrame = bunch.frame.rename(columns=lambda name: name.replace(" ", "_"))
     # scikit-learn codes malignant as 0; the label here is 1 for malignant.
     frame["malignant"] = 1 - frame.pop("target")
     return frame

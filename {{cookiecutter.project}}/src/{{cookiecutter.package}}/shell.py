@@ -22,7 +22,7 @@ def run(
     check: bool = True,
     stdin: str | None = None,
     env: Mapping[str, str] | None = None,
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         command, cwd=root, input=stdin, env=env, capture_output=True, text=True, check=False
     )
@@ -34,7 +34,8 @@ def run(
 
 def output(root: Path, *command: str, check: bool = True, stdin: str | None = None) -> str:
     """What the command printed on stdout."""
-    return run(root, *command, check=check, stdin=stdin).stdout
+    printed: str = run(root, *command, check=check, stdin=stdin).stdout
+    return printed
 
 
 def succeeds(root: Path, *command: str) -> bool:
@@ -45,6 +46,6 @@ def git(root: Path, *args: str, check: bool = True) -> str:
     return output(root, "git", *args, check=check).strip()
 
 
-def dvc(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def dvc(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     # The DVC of this environment, whatever PATH says.
     return run(root, sys.executable, "-m", "dvc", *args, check=check)

@@ -102,6 +102,8 @@ def settle_canary(reconciler: "Reconciler", commit: bool) -> str:
     from {{ cookiecutter.package }}.release.rollback import rollback
 
     routes = reconciler.target.load_routes()
+    if routes is None or routes.get("canary") is None:
+        raise DeployError(f"no canary is running in {reconciler.environment}: nothing to settle")
     verdict = analyse(
         routes["stable"]["url"], routes["canary"]["url"], reconciler.settings["canary"]
     )

@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 from {{ cookiecutter.package }}.config import ENVIRONMENTS, manifest_relative
 from {{ cookiecutter.package }}.deploy.manifest import Manifest, parse_manifest
@@ -29,12 +30,16 @@ def changed_files(root: Path, before: str | None, after: str) -> list[str]:
 
 
 def manifest_at(root: Path, rev: str | None, relative: str) -> Manifest | None:
-    if not is_commit(root, rev) or not succeeds(root, "git", "cat-file", "-e", f"{rev}:{relative}"):
+    if rev is None or not is_commit(root, rev):
+        return None
+    if not succeeds(root, "git", "cat-file", "-e", f"{rev}:{relative}"):
         return None
     return parse_manifest(git(root, "show", f"{rev}:{relative}"), f"{relative}@{rev[:12]}")
 
 
-def plan_environment(root: Path, environment: str, before: str | None, after: str) -> dict:
+def plan_environment(
+    root: Path, environment: str, before: str | None, after: str
+) -> dict[str, Any]:
     relative = manifest_relative(environment)
     new, old = manifest_at(root, after, relative), manifest_at(root, before, relative)
     if new is None:

@@ -268,6 +268,8 @@ class Reconciler:
         """All traffic to the canary (it passed) or back to stable (it failed)."""
         with self.target.lock():
             state, routes = self.target.load_state(), self.target.load_routes()
+            if routes is None:
+                raise DeployError(f"nothing is deployed to {self.environment}: no canary to finish")
             winner = routes["canary"] if promote else routes["stable"]
             if promote:
                 state.setdefault("canary_passed", []).append(winner["tag"])

@@ -47,7 +47,8 @@ class GateInputs:
 
     @property
     def tier(self) -> str:
-        return self.params["risk_tier"]
+        tier: str = self.params["risk_tier"]
+        return tier
 
     @property
     def thresholds(self) -> dict[str, Any]:
@@ -67,7 +68,9 @@ def explain(error: Exception, root: Path) -> str:
     return (str(error) or type(error).__name__).replace(f"{root}/", "")
 
 
-def fail_closed(name: str) -> Callable:
+def fail_closed(
+    name: str,
+) -> Callable[[Callable[[GateInputs], GateResult]], Callable[[GateInputs], GateResult]]:
     """Turn any error inside a gate into a failed result that says why."""
 
     def wrap(check: Callable[[GateInputs], GateResult]) -> Callable[[GateInputs], GateResult]:

@@ -1,5 +1,7 @@
 """The training-serving parity gate: the served bento reproduces the offline predictions."""
 
+from typing import Any
+
 import httpx
 import numpy as np
 import pandas as pd
@@ -78,6 +80,6 @@ def parity(inputs: GateInputs) -> GateResult:
             "packed: rerun `dvc repro`)",
         )
     message = "; ".join(problems) or "the service reproduces the offline predictions"
-    evidence = {"rows": len(raw), "max_abs_difference": gap, "tolerance": tolerance}
+    evidence: dict[str, Any] = {"rows": len(raw), "max_abs_difference": gap, "tolerance": tolerance}
     evidence["schema_problems"] = schema_problems
     return GateResult("training-serving parity", not problems, message, evidence)

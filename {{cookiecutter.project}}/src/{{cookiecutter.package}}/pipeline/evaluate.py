@@ -31,10 +31,13 @@ def baseline_probability(train: pd.DataFrame, evaluation: pd.DataFrame) -> np.nd
     """A trivial model that always predicts the training prior: the bar to clear."""
     label = load_contract().label
     dummy = DummyClassifier(strategy="prior").fit(train[feature_names()], train[label])
-    return dummy.predict_proba(evaluation[feature_names()])[:, 1]
+    probability: np.ndarray = dummy.predict_proba(evaluation[feature_names()])[:, 1]
+    return probability
 
 
-def predictions_frame(evaluation: pd.DataFrame, probability: np.ndarray, threshold: float):
+def predictions_frame(
+    evaluation: pd.DataFrame, probability: np.ndarray, threshold: float
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "row_id": evaluation["row_id"],

@@ -79,9 +79,11 @@ def lineage_or_nothing(p: Paths) -> dict[str, Any]:
     return lineage if isinstance(lineage, dict) else {}
 
 
-def report(p: Paths, settings: dict, bento_tag: str | None, results: list[GateResult]) -> dict:
+def report(
+    p: Paths, settings: dict[str, Any], bento_tag: str | None, results: list[GateResult]
+) -> dict[str, Any]:
     lineage = lineage_or_nothing(p)
-    return json_safe(
+    safe: dict[str, Any] = json_safe(
         {
             "passed": bool(results) and all(r.passed for r in results),
             "mode": settings["mode"],
@@ -93,6 +95,7 @@ def report(p: Paths, settings: dict, bento_tag: str | None, results: list[GateRe
             "gates": [r.as_dict() for r in results],
         }
     )
+    return safe
 
 
 def markdown(result: dict[str, Any]) -> str:

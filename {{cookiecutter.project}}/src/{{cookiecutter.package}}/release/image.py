@@ -33,7 +33,8 @@ def push_by_digest(root: Path, backend: str, reference: str) -> str:
     found = DIGEST_LINE.findall(printed)
     if not found:
         raise ReleaseError(f"`{backend} push {reference}` printed no digest:\n{printed}")
-    return found[-1]
+    digest: str = found[-1]
+    return digest
 
 
 def release_image(p: Paths, backend: str, registry: str) -> dict[str, Any]:

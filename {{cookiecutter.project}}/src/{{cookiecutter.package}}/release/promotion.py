@@ -46,7 +46,9 @@ def canary_share(p: Paths, environment: str, risk_tier: str, has_previous: bool)
     return int(load_params(p.params).get("deploy", {}).get("canary", {}).get("share", 10))
 
 
-def next_manifest(p: Paths, environment: str, lineage: dict[str, Any], candidate: Version) -> Manifest | None:
+def next_manifest(
+    p: Paths, environment: str, lineage: dict[str, Any], candidate: Version
+) -> Manifest | None:
     """The manifest that promotes `candidate`, or None if it already serves there."""
     old = load_optional_manifest(p.manifest(environment))
     if old is not None and old.current == candidate:
@@ -86,11 +88,13 @@ def load_release(p: Paths) -> dict[str, Any]:
     """The version `make image` released: reports/release.json (or RELEASE_JSON in CI)."""
     raw = os.environ.get("RELEASE_JSON")
     if raw:
-        return json.loads(raw)
+        given: dict[str, Any] = json.loads(raw)
+        return given
     source = p.reports_dir / "release.json"
     if not source.exists():
         raise ReleaseError(f"{source} is missing: run `make image` first (or set RELEASE_JSON)")
-    return read_json(source)
+    released: dict[str, Any] = read_json(source)
+    return released
 
 
 def promotion_body(environment: str, version: Version, previous: Version | None) -> str:
@@ -131,7 +135,6 @@ def released_version(p: Paths) -> tuple[dict[str, Any], Version]:
             f"{lineage['lineage_id']}: run `make repro` and `make image` on the same commit"
         )
     return lineage, Version.model_validate(record)
-
 
 
 def version_to_promote(p: Paths) -> tuple[dict[str, Any], Version]:

@@ -38,10 +38,11 @@ def serving_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def wait_until_ready(url: str, process: subprocess.Popen, timeout: float, log: Path) -> None:
+def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -98,7 +99,7 @@ def stop_processes(processes: list[psutil.Process], wait: bool = True, grace: fl
             process.kill()
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen[bytes]) -> None:
     """Stop a server started by `served`, its workers included."""
     stop_tree(process.pid)
     process.poll()  # collect its exit status: no zombie left behind

@@ -61,10 +61,11 @@ class Routes:
 
 
 def choose(table: dict[str, Any]) -> dict[str, str]:
-    canary = table.get("canary")
+    canary: dict[str, str] | None = table.get("canary")
     if canary and random.uniform(0, 100) < table.get("canary_share", 0):
         return canary
-    return table["stable"]
+    stable: dict[str, str] = table["stable"]
+    return stable
 
 
 ROUTES = Routes(Path(os.environ.get("ROUTES_FILE", "routes.json")))

@@ -52,7 +52,8 @@ def serving_lineage() -> dict[str, Any]:
         candidates.append(Paths(find_root(Path(__file__).parent)).lineage)
     for path in candidates:
         if path.exists():
-            return read_json(path)
+            lineage: dict[str, Any] = read_json(path)
+            return lineage
     raise FileNotFoundError("no lineage.json found; run `dvc repro` before building the bento")
 
 
@@ -168,7 +169,7 @@ def replay(body: bytes, receive: Receive) -> Receive:
 # is the largest request). max_latency_ms is the shedding bound: a request
 # whose estimated wait exceeds it gets 503 instead of queueing further.
 # Measurements behind these choices: docs/service.md, "Performance".
-BATCHING = {"batchable": True, "max_batch_size": MAX_BATCH, "max_latency_ms": 1000}
+BATCHING: dict[str, Any] = {"batchable": True, "max_batch_size": MAX_BATCH, "max_latency_ms": 1000}
 
 
 @bentoml.service(name=SERVICE_NAME, monitoring=monitoring_options(), traffic={"timeout": 30})
@@ -209,7 +210,9 @@ class Classifier:
         """What produced the model that answers here."""
         return LINEAGE
 
-    def _log(self, columns: dict[str, list], probability: np.ndarray, labels: np.ndarray) -> None:
+    def _log(
+        self, columns: dict[str, list[float]], probability: np.ndarray, labels: np.ndarray
+    ) -> None:
         """One JSON line per record: its features, probability and label (see docs/service.md)."""
         with bentoml.monitor(f"{SERVICE_NAME}_predictions") as monitor:
             for name, values in columns.items():
@@ -218,9 +221,10 @@ class Classifier:
             monitor.log_batch(labels.tolist(), "label", "prediction", "categorical")
 
 
-Classifier.add_asgi_middleware(RequestGuard)
+# mypy does not apply class decorators: at run time Classifier is a bentoml Service.
+Classifier.add_asgi_middleware(RequestGuard)  # type: ignore[attr-defined]
 # BentoML otherwise derives the media type of a list output from its JSON
 # schema on every response: about 1 ms of CPU per request (docs/service.md).
 # It is JSON either way.
 for api_name in ("predict", "smoke_predict"):
-    Classifier.apis[api_name].output_spec.media_type = "application/json"
+    Classifier.apis[api_name].output_spec.media_type = "application/json"  # type: ignore[attr-defined]

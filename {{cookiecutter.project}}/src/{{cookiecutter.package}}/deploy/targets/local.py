@@ -93,7 +93,8 @@ class LocalTarget:
     def load_state(self) -> dict[str, Any]:
         if not self.state_file.exists():
             return {"router": None, "versions": {}}
-        return json.loads(self.state_file.read_text())
+        state: dict[str, Any] = json.loads(self.state_file.read_text())
+        return state
 
     def save_state(self, state: dict[str, Any]) -> None:
         write_json(state, self.state_file)
@@ -140,9 +141,9 @@ class LocalTarget:
         stop_processes(owned_processes(entry, tag.split(":")[-1]), wait)
 
     def router_running(self, state: dict[str, Any]) -> bool:
-        router = state.get("router")
+        router: dict[str, Any] | None = state.get("router")
         return (
-            bool(router)
+            router is not None
             and router["port"] == self.router_port
             and pid_alive(router["pid"])
             and answers(self.router_url, "/-/routes")
