@@ -5,7 +5,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-
 PACKAGE = "{{ cookiecutter.package }}"
 PROJECT = "{{ cookiecutter.project }}"
 # The BentoML service, and so the bento, carry the project's name.

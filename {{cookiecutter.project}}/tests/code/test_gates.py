@@ -186,7 +186,9 @@ def test_a_contract_file_that_does_not_parse_fails_the_data_gate(
     broken = tmp_path / "contract.yaml"
     broken.write_text(text)
     # The real loader, reading the broken file instead of the package's contract.
-    monkeypatch.setattr(data_contract_module, "load_contract", lambda: load_contract.__wrapped__(broken))
+    monkeypatch.setattr(
+        data_contract_module, "load_contract", lambda: load_contract.__wrapped__(broken)
+    )
     result = data_contract(inputs(repo))
     assert_failed_closed(result, reason)
     assert result.message.startswith("could not evaluate: contract.yaml ")  # relative to the repo

@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     from {{ cookiecutter.package }}.deploy.reconcile import Outcome
 
 
-
 def print_outcome(outcome: "Outcome") -> None:
     click.echo(f"{outcome.environment}: serving {outcome.serving}; warm: {outcome.warm or 'none'}")
     for tag, why in outcome.cold.items():
@@ -49,11 +48,20 @@ def deploy_to_kubernetes(environment: str) -> None:
 
 @click.command()
 @click.argument("environment", type=ENVIRONMENT)
-@click.option("--target", envvar="DEPLOY_TARGET", default="local", show_default=True,
-              type=click.Choice(["local", "kubernetes"]),
-              help="local: this machine (router + bentoml serve); kubernetes: kubectl apply.")
-@click.option("--commit", "revert_failed_canary", is_flag=True,
-              help="If the canary fails, revert the manifest commit.")
+@click.option(
+    "--target",
+    envvar="DEPLOY_TARGET",
+    default="local",
+    show_default=True,
+    type=click.Choice(["local", "kubernetes"]),
+    help="local: this machine (router + bentoml serve); kubernetes: kubectl apply.",
+)
+@click.option(
+    "--commit",
+    "revert_failed_canary",
+    is_flag=True,
+    help="If the canary fails, revert the manifest commit.",
+)
 def deploy(environment: str, target: str, revert_failed_canary: bool) -> None:
     """Reconcile ENVIRONMENT to deploy/ENVIRONMENT.yaml on the chosen target."""
     from {{ cookiecutter.package }}.deploy import DeployError
@@ -85,8 +93,12 @@ def deploy_plan(before: str | None, after: str) -> None:
 
 @click.command("smoke-deployed")
 @click.argument("environment", type=ENVIRONMENT)
-@click.option("--url", envvar="SERVICE_URL", default=None,
-              help="Base URL of the deployed service (the environment's SERVICE_URL variable).")
+@click.option(
+    "--url",
+    envvar="SERVICE_URL",
+    default=None,
+    help="Base URL of the deployed service (the environment's SERVICE_URL variable).",
+)
 def smoke_deployed(environment: str, url: str | None) -> None:
     """Check the deployed service answers and serves the manifest's lineage."""
     from {{ cookiecutter.package }}.deploy.manifest import load_manifest
@@ -116,10 +128,18 @@ def check_manifests() -> None:
 
 
 @click.command("render-k8s")
-@click.option("--env", "environments", multiple=True, type=ENVIRONMENT,
-              help="Environment to render (repeatable). Default: every deploy/<env>.yaml there is.")
-@click.option("--check", is_flag=True,
-              help="Write nothing; exit 1 if deploy/k8s/<env>/ differs from the rendering.")
+@click.option(
+    "--env",
+    "environments",
+    multiple=True,
+    type=ENVIRONMENT,
+    help="Environment to render (repeatable). Default: every deploy/<env>.yaml there is.",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 if deploy/k8s/<env>/ differs from the rendering.",
+)
 def render_k8s(environments: tuple[str, ...], check: bool) -> None:
     """Render deploy/<env>.yaml into Kubernetes manifests in deploy/k8s/<env>/."""
     from {{ cookiecutter.package }}.deploy.manifest import ManifestError

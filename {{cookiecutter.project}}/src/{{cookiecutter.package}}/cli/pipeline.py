@@ -93,4 +93,12 @@ def smoke() -> None:
     click.echo(f"smoke: {tag} answers and serves its lineage")
 
 
-COMMANDS = [init_repo, *(stage_command(name) for name in STAGES), pull, register, bento, lineage, smoke]
+COMMANDS = [
+    init_repo,
+    *(stage_command(name) for name in STAGES),
+    pull,
+    register,
+    bento,
+    lineage,
+    smoke,
+]

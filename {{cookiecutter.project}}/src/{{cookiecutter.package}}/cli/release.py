@@ -6,10 +6,20 @@ from {{ cookiecutter.package }}.cli.common import ENVIRONMENT, project
 
 
 @click.command("pr-comment")
-@click.option("--base", envvar="BASE_SHA", default="main", show_default=True,
-              help="Commit or branch to diff metrics and params against.")
-@click.option("--pr", "number", envvar="PR_NUMBER", default=None,
-              help="Pull request number; without it the comment is only printed.")
+@click.option(
+    "--base",
+    envvar="BASE_SHA",
+    default="main",
+    show_default=True,
+    help="Commit or branch to diff metrics and params against.",
+)
+@click.option(
+    "--pr",
+    "number",
+    envvar="PR_NUMBER",
+    default=None,
+    help="Pull request number; without it the comment is only printed.",
+)
 @click.option("--repo", envvar="GITHUB_REPOSITORY", default=None, help="owner/name.")
 @click.option("--repro-outcome", envvar="REPRO_OUTCOME", default="unknown")
 def pr_comment(base: str, number: str | None, repo: str | None, repro_outcome: str) -> None:
@@ -20,10 +30,19 @@ def pr_comment(base: str, number: str | None, repo: str | None, repro_outcome: s
 
 
 @click.command()
-@click.option("--backend", envvar="CONTAINER_BACKEND", default="docker", show_default=True,
-              help="bentoml containerize backend, also used to push.")
-@click.option("--registry", envvar="IMAGE_REGISTRY", default=None,
-              help="Image repository (default: the one chosen when the project was made).")
+@click.option(
+    "--backend",
+    envvar="CONTAINER_BACKEND",
+    default="docker",
+    show_default=True,
+    help="bentoml containerize backend, also used to push.",
+)
+@click.option(
+    "--registry",
+    envvar="IMAGE_REGISTRY",
+    default=None,
+    help="Image repository (default: the one chosen when the project was made).",
+)
 def image(backend: str, registry: str | None) -> None:
     """Containerize the bento, push it, print image@sha256 (and write reports/release.json)."""
     import json
@@ -38,8 +57,11 @@ def image(backend: str, registry: str | None) -> None:
 
 @click.command()
 @click.argument("environment", type=ENVIRONMENT)
-@click.option("--propose", is_flag=True,
-              help="Commit on a branch of its own, push it and open (or update) the pull request.")
+@click.option(
+    "--propose",
+    is_flag=True,
+    help="Commit on a branch of its own, push it and open (or update) the pull request.",
+)
 def promote(environment: str, propose: bool) -> None:
     """Commit deploy/ENVIRONMENT.yaml (and its rendered objects) naming the last release.
 
@@ -56,14 +78,26 @@ def promote(environment: str, propose: bool) -> None:
 
 @click.command()
 @click.argument("environment", type=ENVIRONMENT)
-@click.option("--force", is_flag=True,
-              help="Revert even a revert, or a commit that changed other files (says what it re-promotes).")
-@click.option("--propose", is_flag=True,
-              help="Revert on a branch of its own, push it and open the pull request.")
-@click.option("--push", "push_mode", envvar="ROLLBACK_PUSH", default="pr", show_default=True,
-              type=click.Choice(["pr", "direct"]),
-              help="With --propose: a pull request, or straight to main "
-              "(only where branch protection lets this identity push).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Revert even a revert, or a commit that changed other files (says what it re-promotes).",
+)
+@click.option(
+    "--propose",
+    is_flag=True,
+    help="Revert on a branch of its own, push it and open the pull request.",
+)
+@click.option(
+    "--push",
+    "push_mode",
+    envvar="ROLLBACK_PUSH",
+    default="pr",
+    show_default=True,
+    type=click.Choice(["pr", "direct"]),
+    help="With --propose: a pull request, or straight to main "
+    "(only where branch protection lets this identity push).",
+)
 def rollback(environment: str, force: bool, propose: bool, push_mode: str) -> None:
     """Revert the last commit that changed deploy/ENVIRONMENT.yaml (then deploy)."""
     from {{ cookiecutter.package }}.release.rollback import propose_rollback
@@ -80,10 +114,17 @@ def rollback(environment: str, force: bool, propose: bool, push_mode: str) -> No
 
 
 @click.command("github-setup")
-@click.option("--repo", envvar="GITHUB_REPOSITORY", default=None,
-              help="owner/name of the repository (default: the one chosen when the project was made).")
-@click.option("--team", default=None,
-              help="Slug of the team (in the owner organisation) that approves deploys.")
+@click.option(
+    "--repo",
+    envvar="GITHUB_REPOSITORY",
+    default=None,
+    help="owner/name of the repository (default: the one chosen when the project was made).",
+)
+@click.option(
+    "--team",
+    default=None,
+    help="Slug of the team (in the owner organisation) that approves deploys.",
+)
 def github_setup(repo: str | None, team: str | None) -> None:
     """Create or update the deploy environments and their reviewers (idempotent).
 

@@ -148,7 +148,9 @@ class Reconciler:
         outcome.canary_pending = routes["canary"] is not None
         return outcome
 
-    def _start_current(self, version: Version, versions: dict, state: dict) -> dict[str, str]:
+    def _start_current(
+        self, version: Version, versions: dict[str, Any], state: dict[str, Any]
+    ) -> dict[str, str]:
         """Make sure the current version runs and passes the smoke check; the cold starts."""
         cold: dict[str, str] = {}
         self._ensure_running(version, versions, cold)
@@ -176,7 +178,9 @@ class Reconciler:
                 notes.append(f"{tag} was {health}: stopped it")
         return notes
 
-    def _ensure_running(self, version: Version, versions: dict, cold: dict[str, str]) -> None:
+    def _ensure_running(
+        self, version: Version, versions: dict[str, Any], cold: dict[str, str]
+    ) -> None:
         """Start the version unless it already runs, verified, as the manifest says.
 
         A warm version was verified when it started, and the state records what
@@ -206,7 +210,9 @@ class Reconciler:
             state["router"] = self.target.start_router()
         return confirm_switch(self.target, routes["stable"]["tag"])
 
-    def _warm_previous(self, manifest: Manifest, versions: dict, cold: dict[str, str]) -> list[str]:
+    def _warm_previous(
+        self, manifest: Manifest, versions: dict[str, Any], cold: dict[str, str]
+    ) -> list[str]:
         """Keep the previous version running, and serving what it should.
 
         It is smoke-checked now, not when a rollback needs it; one that fails
@@ -235,10 +241,10 @@ class Reconciler:
         """
         kept = state.setdefault("kept_warm", {})
         named = named_tags(manifest)
-        for tag in named:
-            kept.pop(tag, None)
+        for named_tag in named:
+            kept.pop(named_tag, None)
         minutes = float(self.settings["keep_warm_minutes"].get(manifest.risk_tier, 0))
-        tag = (leaving or {}).get("tag")
+        tag: str | None = (leaving or {}).get("tag")
         if tag and tag not in named and tag in state["versions"] and minutes > 0:
             kept[tag] = time.time() + minutes * 60
         setting = f"deploy.keep_warm_after_rollback_minutes.{manifest.risk_tier}"

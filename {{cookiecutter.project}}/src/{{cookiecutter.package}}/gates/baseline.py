@@ -1,6 +1,5 @@
 """The baseline gate: better than a trivial model, not worse than production."""
 
-
 from {{ cookiecutter.package }}.deploy.manifest import load_optional_manifest
 from {{ cookiecutter.package }}.gates.base import (
     EPSILON,

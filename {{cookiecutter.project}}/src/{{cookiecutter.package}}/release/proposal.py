@@ -32,12 +32,24 @@ def propose(root: Path, branch: str, title: str, body: str, direct: bool = False
         git(root, "push", "origin", f"HEAD:refs/heads/{BASE_BRANCH}")
         return f"pushed to {BASE_BRANCH}"
     git(root, "push", "--force", "origin", f"HEAD:refs/heads/{branch}")
-    listed = output(root, "gh", "pr", "list", "--head", branch, "--state", "open", "--json", "number,url")
+    listed = output(
+        root, "gh", "pr", "list", "--head", branch, "--state", "open", "--json", "number,url"
+    )
     found = json.loads(listed or "[]")
     if found:
         return f"updated {found[0]['url']}"
     created = output(
-        root, "gh", "pr", "create", "--base", BASE_BRANCH, "--head", branch,
-        "--title", title, "--body", body,
+        root,
+        "gh",
+        "pr",
+        "create",
+        "--base",
+        BASE_BRANCH,
+        "--head",
+        branch,
+        "--title",
+        title,
+        "--body",
+        body,
     )
     return created.strip()

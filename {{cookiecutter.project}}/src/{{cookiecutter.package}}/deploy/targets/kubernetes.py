@@ -26,7 +26,11 @@ def images_in(files: dict[str, str]) -> set[str]:
     for text in files.values():
         for document in yaml.safe_load_all(text):
             containers = (
-                (document or {}).get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
+                (document or {})
+                .get("spec", {})
+                .get("template", {})
+                .get("spec", {})
+                .get("containers", [])
             )
             found |= {container["image"] for container in containers}
     return found
@@ -59,7 +63,17 @@ def apply(p: Paths, environment: str, namespace: str | None = None) -> list[str]
     selector = f"app={PROJECT},environment={environment}"
     steps = [
         ["kubectl", "apply", "-n", namespace, "-k", folder, "-l", "version"],
-        ["kubectl", "rollout", "status", "-n", namespace, "deployment", "-l", selector, "--timeout=5m"],
+        [
+            "kubectl",
+            "rollout",
+            "status",
+            "-n",
+            namespace,
+            "deployment",
+            "-l",
+            selector,
+            "--timeout=5m",
+        ],
         ["kubectl", "apply", "-n", namespace, "-k", folder, "--prune", "-l", selector],
     ]
     for step in steps:

@@ -406,7 +406,7 @@ def canary_note(manifest: Manifest) -> str | None:
 
 
 def render_environments(p: Paths, environments: list[str], check: bool) -> tuple[list[str], bool]:
-    """Render (or, with `check`, compare) each environment; report lines and whether any was stale."""
+    """Render (or, with `check`, compare) each environment; the report and whether any was stale."""
     lines, stale = [], False
     for environment in environments:
         manifest = load_manifest(p.manifest(environment))
