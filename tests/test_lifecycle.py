@@ -318,16 +318,28 @@ def test_a_manifest_naming_another_model_for_a_running_bento_is_refused(faulty, 
 
 
 def test_a_model_whose_bytes_do_not_match_its_lineage_is_refused(faulty, story, tmp_path):
-    """The v2 model file in the store is swapped for other bytes; deploying v2 must stop."""
+    """The v2 model file in the store is swapped for other bytes; a cold start of it must stop.
+
+    v2 itself is still warm after the rollback, serving the bytes verified when it
+    started: a new bento of the same model (any source change gives a new tag)
+    is what has to start, and so be verified, from the tampered store.
+    """
     project = faulty.project
-    v2_manifest = project.git("show", f"{story['v2_promotion']}:deploy/production.yaml").stdout
-    model_tag = yaml.safe_load(v2_manifest)["current"]["model_tag"]
+    v2_manifest = yaml.safe_load(
+        project.git("show", f"{story['v2_promotion']}:deploy/production.yaml").stdout
+    )
+    model_tag = v2_manifest["current"]["model_tag"]
+    smoke = project.path / "src" / project.package / "serving" / "smoke.py"
+    smoke.write_text(smoke.read_text() + "# a source change: a new bento of the same model\n")
+    rebuilt = project.cli("bento").stdout.strip()
+    assert rebuilt != v2_manifest["current"]["bento_tag"]
     name, version = model_tag.split(":")
     stored = project.path / ".bentoml" / "models" / name / version / "model.joblib"
     original = stored.read_bytes()
     try:
         stored.write_bytes(original + b"tampered")
-        (project.path / "deploy/production.yaml").write_text(v2_manifest)
+        rewrite_manifest(faulty, lambda m: m.update(current={**v2_manifest["current"],
+                                                             "bento_tag": rebuilt}))
         assert_refused(faulty, story, "its lineage says")
     finally:
         stored.write_bytes(original)
