@@ -43,7 +43,7 @@ def pull_pinned_data(root: Path) -> str:
         said = (result.stdout + result.stderr).strip().splitlines()[-6:]
         raise ReleaseError(
             f"the pinned data is not in the DVC remote {remote_description(root)}: "
-            f"{describe_pins(root, files)}. Push it from a machine that has it (`dvc push`), or check "
-            "the remote's credentials.\nDVC said:\n" + "\n".join(said)
+            f"{describe_pins(root, files)}. Push it from a machine that has it (`dvc push`), "
+            "or check the remote's credentials.\nDVC said:\n" + "\n".join(said)
         )
     return f"pull: pinned data {', '.join(files)} from {remote_description(root)}"

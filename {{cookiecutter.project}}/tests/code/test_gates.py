@@ -356,7 +356,8 @@ def test_production_is_scored_on_the_same_rows_when_its_model_is_in_the_store(
     store_production_model(repo, production_store, model)
     result = baseline(inputs(repo))
     _, evaluation = split_sample
-    expected = roc_auc_score(evaluation[LABEL], model.predict_proba(build_features(evaluation))[:, 1])
+    probability = model.predict_proba(build_features(evaluation))[:, 1]
+    expected = roc_auc_score(evaluation[LABEL], probability)
     assert result.evidence["production"] == pytest.approx(expected, abs=1e-6)
     assert result.evidence["production_source"] == "production scored on the same rows"
     assert "production scored on the same rows" in result.message

@@ -40,8 +40,8 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     repo.push()
     repo.close()
     git(origin, "add", ".")
-    git(origin, "-c", "user.name=test", "-c", "user.email=test@example.com",
-        "commit", "--quiet", "-m", "pin the data")
+    identity = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
+    git(origin, *identity, "commit", "--quiet", "-m", "pin the data")
     shutil.rmtree(remote / "files")  # the object is gone from the remote
     return origin, remote
 

@@ -26,7 +26,8 @@ from {{ cookiecutter.package }}.shell import git
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "docs" / "runbooks"
 BLOCK = re.compile(
-    r"^(?:[ \t]*<!-- needs: (?P<needs>[\w-]+) -->\n)?(?P<indent>[ \t]*)```bash\n(?P<body>.*?)^(?P=indent)```",
+    r"^(?:[ \t]*<!-- needs: (?P<needs>[\w-]+) -->\n)?"  # the optional marker line
+    r"(?P<indent>[ \t]*)```bash\n(?P<body>.*?)^(?P=indent)```",
     re.MULTILINE | re.DOTALL,
 )
 # What a marked block may need; anything else is a typo that would skip silently.
@@ -59,9 +60,13 @@ class Block:
 def blocks(runbook: Path) -> list[Block]:
     text = runbook.read_text()
     return [
-        Block(runbook.name, text[: m.start()].count("\n") + 1, textwrap.dedent(m["body"]), m["needs"])
+        Block(runbook.name, line_of(text, m.start()), textwrap.dedent(m["body"]), m["needs"])
         for m in BLOCK.finditer(text)
     ]
+
+
+def line_of(text: str, offset: int) -> int:
+    return text[:offset].count("\n") + 1
 
 
 def executable(path: Path, text: str) -> None:
@@ -114,8 +119,11 @@ def promoted_twice(root: Path) -> None:
 
 @pytest.fixture
 def repository(tmp_path: Path, monkeypatch) -> tuple[Path, dict[str, str]]:
-    identity = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
-                for what, value in (("NAME", "on-call"), ("EMAIL", "on-call@example.com"))}
+    identity = {
+        f"GIT_{who}_{what}": value
+        for who in ("AUTHOR", "COMMITTER")
+        for what, value in (("NAME", "on-call"), ("EMAIL", "on-call@example.com"))
+    }
     for key, value in identity.items():
         monkeypatch.setenv(key, value)
     root = tmp_path / "repo"
@@ -136,7 +144,12 @@ def repository(tmp_path: Path, monkeypatch) -> tuple[Path, dict[str, str]]:
 def run_block(block: Block, root: Path, env: dict[str, str]) -> None:
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", block.body],
-        cwd=root, env=env, capture_output=True, text=True, check=False, timeout=300,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert result.returncode == 0, (
         f"{block.runbook}:{block.line} failed ({result.returncode}):\n{block.body}\n"

@@ -53,7 +53,8 @@ def production_metric(inputs: GateInputs, metric: str) -> tuple[float | None, st
     if rescored is not None:
         return rescored, SAME_ROWS
     fix = f"add current.metrics.{metric} (from the production model's lineage) to {path}"
-    return finite(manifest.current.metrics.get(metric), f"production {metric} in {path}", fix), STORED
+    stored = finite(manifest.current.metrics.get(metric), f"production {metric} in {path}", fix)
+    return stored, STORED
 
 
 def limits_of(inputs: GateInputs) -> dict[str, float]:

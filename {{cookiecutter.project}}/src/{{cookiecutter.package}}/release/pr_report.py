@@ -48,7 +48,7 @@ def gate_setting_changes(p: Paths, base: str) -> list[str]:
     except LookupError as unreadable:  # unknown is not unchanged: the approvers look
         return [f"{unreadable}: compare the gate section by hand"]
     after = dict(flatten(load_params(p.params).get("gate") or {}, "gate."))
-    changed = sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+    changed = sorted(key for key in before | after if before.get(key) != after.get(key))
     return [f"`{key}` {before.get(key, 'unset')} → {after.get(key, 'unset')}" for key in changed]
 
 

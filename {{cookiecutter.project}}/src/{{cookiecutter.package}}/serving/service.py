@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import bentoml
-from bentoml.validators import ContentType
 import joblib
 import numpy as np
 import pandas as pd
+from bentoml.validators import ContentType
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
