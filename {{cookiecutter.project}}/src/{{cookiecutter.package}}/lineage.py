@@ -119,8 +119,10 @@ def deployed_lineage(p: Paths, environment: str) -> dict[str, Any]:
 
     current = load_manifest(p.manifest(environment)).current
     committed = p.deployed_lineage(environment)
-    if committed.exists() and read_json(committed).get("lineage_id") == current.lineage_id:
-        return read_json(committed)
+    if committed.exists():
+        record: dict[str, Any] = read_json(committed)
+        if record.get("lineage_id") == current.lineage_id:
+            return record
     try:
         return stored_lineage(current.model_tag)
     except LookupError:
@@ -138,7 +140,7 @@ def committed_lineage_of(p: Paths, model_tag: str) -> dict[str, Any] | None:
     from {{ cookiecutter.package }}.files import read_json
 
     for path in sorted((p.deploy_dir / "lineage").glob("*.json")):
-        record = read_json(path)
+        record: dict[str, Any] = read_json(path)
         if record.get("model", {}).get("tag") == model_tag:
             return record
     return None
