@@ -244,6 +244,29 @@ def test_fresh_clone_restores_the_model_without_training(story: Story) -> None:
     assert "sha256:" + sha256(clone.path / "models" / "model.joblib") == digest
 
 
+def bump_a_pin(project: Project) -> None:
+    """What `make lock` does when scikit-learn moves: one version line of the lock changes."""
+    lock = project.path / "requirements.lock"
+    text = lock.read_text()
+    pin = re.search(r"^scikit-learn==(\S+)", text, re.MULTILINE)
+    assert pin, "no scikit-learn pin in requirements.lock"
+    lock.write_text(text.replace(pin.group(0), pin.group(0) + ".post1", 1))
+
+
+def test_a_dependency_bump_retrains_and_the_lineage_names_the_new_lock(new_project) -> None:
+    project = new_project()
+    project.make("setup")
+    project.make("repro")
+    before = lineage(project)["dependencies"]["lock_hash"]
+    bump_a_pin(project)
+    after = project.dvc("repro", check=False)
+    assert after.returncode == 0, f"dvc repro failed after the lock changed:\n{output(after)}"
+    assert {"train", "evaluate"} <= set(ran(after)), output(after)
+    new_hash = lineage(project)["dependencies"]["lock_hash"]
+    assert new_hash != before
+    assert new_hash == "sha256:" + sha256(project.path / "requirements.lock")
+
+
 # --- lineage of the shared trained project (read only) --------------------------------
 
 

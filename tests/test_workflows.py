@@ -218,7 +218,10 @@ def test_push_changing_params_releases_and_opens_a_staging_promotion(repo, act_v
     assert pr["base"] == "main" and pr["head"].startswith("promote/staging-")
     assert repo.origin_head("main") == after  # nothing was written on main
     changed = git(repo.origin, "diff", "--name-only", "main", pr["head"]).splitlines()
-    assert changed == ["deploy/staging.yaml"]
+    # The manifest, the lineage of what it deploys, its rendered Kubernetes objects: nothing else.
+    assert {"deploy/staging.yaml", "deploy/lineage/staging.json"} <= set(changed)
+    own = ("deploy/staging.yaml", "deploy/lineage/staging.json", "deploy/k8s/staging/")
+    assert [path for path in changed if not path.startswith(own)] == []
     manifest = yaml.safe_load(git(repo.origin, "show", f"{pr['head']}:deploy/staging.yaml"))
     assert manifest["environment"] == "staging"
     assert manifest["current"]["image"] == f"{REGISTRY}@{digest}"

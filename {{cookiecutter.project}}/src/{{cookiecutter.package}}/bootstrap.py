@@ -8,10 +8,9 @@ remote, and a first commit so lineage can name a commit.
 import os
 from pathlib import Path
 
-import yaml
-
 from {{ cookiecutter.package }}.config import PROJECT, Paths
 from {{ cookiecutter.package }}.files import dvc_md5
+from {{ cookiecutter.package }}.remote import describe_pins, pinned_md5, remote_description
 from {{ cookiecutter.package }}.sample_data import write_sample
 from {{ cookiecutter.package }}.shell import dvc, run
 
@@ -74,11 +73,6 @@ def ensure_s3_endpoint(root: Path) -> None:
         dvc(root, "remote", "modify", "--local", REMOTE_NAME, "endpointurl", endpoint)
 
 
-def pinned_md5(dvc_file: Path) -> str:
-    md5: str = yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
-    return md5
-
-
 SAMPLE_MD5 = "ab761d6a12b5a92820951fdf2bd9a24c"  # what write_sample produces under the lock
 
 
@@ -94,7 +88,12 @@ def ensure_sample_data(p: Paths) -> None:
     expected = pinned_md5(dvc_file)
     if expected != SAMPLE_MD5:
         # Your own data is pinned: only the remote has it, so say why the pull failed.
-        raise SetupError(f"could not pull the pinned data ({dvc_file.name}):\n{pulled.stderr}")
+        pin = describe_pins(p.root, [str(dvc_file.relative_to(p.root))])
+        raise SetupError(
+            f"the pinned data is not in the DVC remote {remote_description(p.root)}: {pin}. "
+            "Push it from a machine that has it (`dvc push`), or check the remote's "
+            f"credentials.\nDVC said:\n{pulled.stderr.strip()}"
+        )
     write_sample(p.raw_data)
     actual = dvc_md5(p.raw_data)
     if expected != actual:

@@ -25,6 +25,12 @@ def manifest_relative(environment: str) -> str:
     return f"{MANIFEST_DIR}/{environment}.yaml"
 
 
+def deployed_lineage_relative(environment: str) -> str:
+    """`deploy/lineage/<env>.json`: the lineage of what the manifest serves, committed with it."""
+    manifest_relative(environment)  # the same check of the name
+    return f"{MANIFEST_DIR}/lineage/{environment}.json"
+
+
 def find_root(start: Path | None = None) -> Path:
     """The repository root: the nearest folder upwards holding dvc.yaml."""
     here = (start or Path.cwd()).resolve()
@@ -59,6 +65,9 @@ class Paths:
 
     def manifest(self, environment: str) -> Path:
         return self.root / manifest_relative(environment)
+
+    def deployed_lineage(self, environment: str) -> Path:
+        return self.root / deployed_lineage_relative(environment)
 
 
 @cache

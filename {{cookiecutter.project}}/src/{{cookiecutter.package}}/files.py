@@ -17,9 +17,10 @@ def read_csv(path: Path) -> pd.DataFrame:
 
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing; run `dvc repro` (or `dvc pull`) first")
-    # round_trip keeps every float bit-identical to what was written, so
-    # training and the parity check see exactly the same numbers.
-    return pd.read_csv(path, float_precision="round_trip")
+    # pandas' default converter reads back every float that to_csv wrote
+    # bit-identical (tests/code/test_files.py), so training and the parity
+    # check see exactly the same numbers.
+    return pd.read_csv(path)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -109,16 +109,58 @@ def flatten(record: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     return rows
 
 
-def find_lineage(p: Paths, model_tag: str | None, environment: str | None) -> dict[str, Any]:
-    """The lineage of a model by tag, of the one serving in an environment, or the last trained."""
+def deployed_lineage(p: Paths, environment: str) -> dict[str, Any]:
+    """The lineage of the version serving in `environment`: committed with its manifest,
+    or from this checkout's model store (manifests promoted before the file existed)."""
+    from {{ cookiecutter.package }}.config import deployed_lineage_relative
     from {{ cookiecutter.package }}.deploy.manifest import load_manifest
     from {{ cookiecutter.package }}.files import read_json
     from {{ cookiecutter.package }}.model_store import stored_lineage
 
+    current = load_manifest(p.manifest(environment)).current
+    committed = p.deployed_lineage(environment)
+    if committed.exists():
+        record: dict[str, Any] = read_json(committed)
+        if record.get("lineage_id") == current.lineage_id:
+            return record
+    try:
+        return stored_lineage(current.model_tag)
+    except LookupError:
+        state = "names another lineage" if committed.exists() else "is missing"
+        raise LookupError(
+            f"{environment} serves lineage {current.lineage_id} (model {current.model_tag}), but "
+            f"{deployed_lineage_relative(environment)} {state} and the model is not in this "
+            "store: `git pull` (each promotion commits it), or on the commit that trained "
+            f"the model `dvc pull && {PACKAGE} register`"
+        ) from None
+
+
+def committed_lineage_of(p: Paths, model_tag: str) -> dict[str, Any] | None:
+    """The lineage of `model_tag` if a deployed version's lineage in git names it."""
+    from {{ cookiecutter.package }}.files import read_json
+
+    for path in sorted((p.deploy_dir / "lineage").glob("*.json")):
+        record: dict[str, Any] = read_json(path)
+        if record.get("model", {}).get("tag") == model_tag:
+            return record
+    return None
+
+
+def find_lineage(p: Paths, model_tag: str | None, environment: str | None) -> dict[str, Any]:
+    """The lineage of a model by tag, of the one serving in an environment, or the last trained."""
+    from {{ cookiecutter.package }}.files import read_json
+    from {{ cookiecutter.package }}.model_store import stored_lineage
+
     if environment:
-        model_tag = load_manifest(p.manifest(environment)).current.model_tag
+        return deployed_lineage(p, environment)
     if model_tag:
-        return stored_lineage(model_tag)
+        try:
+            return stored_lineage(model_tag)
+        except LookupError:
+            found = committed_lineage_of(p, model_tag)
+            if found is None:
+                raise
+            return found
     last_trained: dict[str, Any] = read_json(p.lineage)
     return last_trained
 

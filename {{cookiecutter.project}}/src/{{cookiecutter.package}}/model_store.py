@@ -49,4 +49,7 @@ def stored_lineage(tag: str) -> dict[str, Any]:
 def stored_model_file(tag: str) -> Path:
     import bentoml
 
-    return Path(bentoml.models.get(tag).path_of(MODEL_FILE))
+    try:
+        return Path(bentoml.models.get(tag).path_of(MODEL_FILE))
+    except bentoml.exceptions.NotFound:
+        raise LookupError(f"model {tag} is not in the model store") from None

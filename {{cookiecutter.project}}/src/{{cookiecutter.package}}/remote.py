@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import yaml
+
 from {{ cookiecutter.package }}.release import ReleaseError
 from {{ cookiecutter.package }}.shell import dvc, git
 
@@ -10,6 +12,17 @@ def pinned_data_files(root: Path) -> list[str]:
     """The .dvc files git tracks: the pins of the raw data."""
     listed = git(root, "ls-files", "--", "*.dvc").splitlines()
     return [name for name in listed if not name.startswith(".dvc/")]
+
+
+def pinned_md5(dvc_file: Path) -> str:
+    """The content hash a .dvc file pins (what the remote must hold)."""
+    md5: str = yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
+    return md5
+
+
+def describe_pins(root: Path, files: list[str]) -> str:
+    """`data/raw/x.csv.dvc (md5 ab76...)`, for each pin: the file and the object to look for."""
+    return ", ".join(f"{name} (md5 {pinned_md5(root / name)})" for name in files)
 
 
 def remote_description(root: Path) -> str:
@@ -30,7 +43,7 @@ def pull_pinned_data(root: Path) -> str:
         said = (result.stdout + result.stderr).strip().splitlines()[-6:]
         raise ReleaseError(
             f"the pinned data is not in the DVC remote {remote_description(root)}: "
-            f"{', '.join(files)}. Push it from a machine that has it (`dvc push`), or check "
-            "the remote's credentials.\nDVC said:\n" + "\n".join(said)
+            f"{describe_pins(root, files)}. Push it from a machine that has it (`dvc push`), "
+            "or check the remote's credentials.\nDVC said:\n" + "\n".join(said)
         )
     return f"pull: pinned data {', '.join(files)} from {remote_description(root)}"

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from {{ cookiecutter.package }} import gates
+from {{ cookiecutter.package }} import gates, model_store
 from {{ cookiecutter.package }}.config import RISK_TIERS, Paths
 from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.features import build_features
@@ -72,7 +72,7 @@ def repo(tmp_path: Path, split_sample, model) -> Paths:
     """The files the gates read, as the pipeline would have written them."""
     p = Paths(tmp_path)
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
-    p.params.write_text(yaml.safe_dump({"gate": SETTINGS}))
+    p.params.write_text(yaml.safe_dump({"evaluate": {"threshold": 0.5}, "gate": SETTINGS}))
     write_sample(p.raw_data)
     _, evaluation = split_sample
     write_csv(with_features(evaluation), p.eval_features)
@@ -83,6 +83,22 @@ def repo(tmp_path: Path, split_sample, model) -> Paths:
     write_json(METRICS, p.metrics)
     p.deploy_dir.mkdir()
     return p
+
+
+@pytest.fixture(autouse=True)
+def production_store(monkeypatch, tmp_path: Path) -> dict[str, Path]:
+    """The model store as the baseline gate sees it: tag -> model file; empty unless a test
+    adds one. (BentoML's own store keeps the first BENTOML_HOME a process uses, so a tmp
+    one per test is not possible in process; the store's own lookup is tested in service.)"""
+    models: dict[str, Path] = {}
+
+    def stored_model_file(tag: str) -> Path:
+        if tag not in models:
+            raise LookupError(f"model {tag} is not in the model store")
+        return models[tag]
+
+    monkeypatch.setattr(model_store, "stored_model_file", stored_model_file)
+    return models
 
 
 def inputs(repo: Paths, **settings: Any) -> GateInputs:
@@ -322,6 +338,53 @@ def test_a_staging_manifest_does_not_count_as_production(repo):
     result = baseline(inputs(repo))
     assert result.passed
     assert result.evidence["production"] is None
+
+
+def store_production_model(repo: Paths, store: dict[str, Path], fitted) -> None:
+    """The production model (manifest current.model_tag) as a joblib file in the store."""
+    import joblib
+
+    path = repo.root / "production.joblib"
+    joblib.dump(fitted, path)
+    store[version({})["model_tag"]] = path
+
+
+def test_production_is_scored_on_the_same_rows_when_its_model_is_in_the_store(
+    repo, production_store, model, split_sample
+):
+    from sklearn.metrics import roc_auc_score
+
+    write_production(repo, {"roc_auc": 0.5})  # the stored figure must not be used
+    store_production_model(repo, production_store, model)
+    result = baseline(inputs(repo))
+    _, evaluation = split_sample
+    probability = model.predict_proba(build_features(evaluation))[:, 1]
+    expected = roc_auc_score(evaluation[LABEL], probability)
+    assert result.evidence["production"] == pytest.approx(expected, abs=1e-6)
+    assert result.evidence["production_source"] == "production scored on the same rows"
+    assert "production scored on the same rows" in result.message
+
+
+def test_a_production_model_better_on_the_same_rows_fails_the_candidate(
+    repo, production_store, model
+):
+    write_production(repo, {"roc_auc": 0.5})  # stored: weak; on these rows: about 0.99
+    store_production_model(repo, production_store, model)
+    write_metrics(repo, model=0.95)
+    result = baseline(inputs(repo))
+    assert result.passed is False
+    assert "worse than production" in result.message
+    assert "production scored on the same rows" in result.message
+
+
+def test_without_the_production_model_the_stored_metric_is_used_and_said(repo):
+    write_production(repo, {"roc_auc": 0.97})
+    result = baseline(inputs(repo))
+    assert result.passed, result.message
+    assert result.evidence["production"] == 0.97
+    stored = "stored metric from deploy/production.yaml: production model not in this store"
+    assert result.evidence["production_source"] == stored
+    assert stored in result.message
 
 
 # --- training-serving parity (the service replaced by a function) -----------------------

@@ -16,8 +16,9 @@ def test_a_promotion_is_one_commit_of_the_manifest_and_its_rendered_objects(repo
     assert git(repo.root, "rev-list", "--count", f"{before}..HEAD") == "1"
     files = committed_files(repo)
     assert "deploy/staging.yaml" in files
+    assert "deploy/lineage/staging.json" in files  # what `lineage --env` reads on a clone
     rendered = [f for f in files if f.startswith("deploy/k8s/staging/")]
-    assert rendered and len(files) == 1 + len(rendered)
+    assert rendered and len(files) == 2 + len(rendered)
     assert "deploy/staging.yaml now names" in message
     assert git(repo.root, "status", "--porcelain") == ""
 

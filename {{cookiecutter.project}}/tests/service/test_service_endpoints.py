@@ -65,3 +65,15 @@ def test_openapi_document_describes_the_contract(client, project):
     assert record["additionalProperties"] is False
     request = schema["paths"]["/predict"]["post"]["requestBody"]["content"]
     assert list(request) == ["application/json"]
+
+
+def test_predict_declares_its_json_media_type_through_bentoml(client, project, record):
+    """The ~1 ms per request the declaration saves (docs/service.md) holds only while
+    BentoML still reads `ContentType` from the return annotation: fail loudly if not."""
+    from {{ cookiecutter.package }}.serving.service import Classifier
+
+    for api in ("predict", "smoke_predict"):
+        assert Classifier.apis[api].output_spec.media_type == "application/json", api
+    response = client.post("/predict", json={"records": [record]})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == "application/json"

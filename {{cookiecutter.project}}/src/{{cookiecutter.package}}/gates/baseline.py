@@ -1,6 +1,11 @@
-"""The baseline gate: better than a trivial model, not worse than production."""
+"""The baseline gate: better than a trivial model, not worse than production.
 
-from {{ cookiecutter.package }}.deploy.manifest import load_optional_manifest
+Production is scored on the candidate's evaluation rows when its model is in
+this model store, so both numbers come from the same data; only without it
+does the gate fall back to the metric stored in deploy/production.yaml.
+"""
+
+from {{ cookiecutter.package }}.deploy.manifest import Manifest, load_optional_manifest
 from {{ cookiecutter.package }}.gates.base import (
     EPSILON,
     NO_PRODUCTION,
@@ -11,15 +16,45 @@ from {{ cookiecutter.package }}.gates.base import (
     read_output,
 )
 
+SAME_ROWS = "production scored on the same rows"
+STORED = "stored metric from deploy/production.yaml: production model not in this store"
 
-def production_metric(inputs: GateInputs, metric: str) -> float | None:
-    """The production model's metric from deploy/production.yaml; None if nothing is deployed."""
+
+def rescored_production(inputs: GateInputs, manifest: Manifest, metric: str) -> float | None:
+    """Production's `metric` on the candidate's evaluation rows; None if its model is not here."""
+    import joblib
+
+    from {{ cookiecutter.package }}.config import load_params
+    from {{ cookiecutter.package }}.contract import load_contract
+    from {{ cookiecutter.package }}.features import feature_names
+    from {{ cookiecutter.package }}.files import read_csv
+    from {{ cookiecutter.package }}.model_store import stored_model_file
+    from {{ cookiecutter.package }}.pipeline.evaluate import score
+
+    try:
+        model = joblib.load(stored_model_file(manifest.current.model_tag))
+    except LookupError:
+        return None
+    evaluation = read_csv(inputs.paths.eval_features)
+    columns = list(getattr(model, "feature_names_in_", feature_names()))
+    probability = model.predict_proba(evaluation[columns])[:, 1]
+    threshold = load_params(inputs.paths.params)["evaluate"]["threshold"]
+    scores = score(evaluation[load_contract().label], probability, threshold)
+    return finite(scores.get(metric), f"production {metric} on {inputs.paths.eval_features.name}")
+
+
+def production_metric(inputs: GateInputs, metric: str) -> tuple[float | None, str]:
+    """Production's metric and where it came from; None if nothing is deployed."""
     path = inputs.paths.manifest("production")
     manifest = load_optional_manifest(path)  # a broken manifest raises: never "no production"
     if manifest is None:
-        return None
+        return None, NO_PRODUCTION
+    rescored = rescored_production(inputs, manifest, metric)
+    if rescored is not None:
+        return rescored, SAME_ROWS
     fix = f"add current.metrics.{metric} (from the production model's lineage) to {path}"
-    return finite(manifest.current.metrics.get(metric), f"production {metric} in {path}", fix)
+    stored = finite(manifest.current.metrics.get(metric), f"production {metric} in {path}", fix)
+    return stored, STORED
 
 
 def limits_of(inputs: GateInputs) -> dict[str, float]:
@@ -64,14 +99,14 @@ def baseline(inputs: GateInputs) -> GateResult:
     where = f"in {inputs.paths.metrics.name}"
     model = finite((metrics.get("model") or {}).get(metric), f"model {metric} {where}")
     dummy = finite((metrics.get("baseline") or {}).get(metric), f"baseline {metric} {where}")
-    production = production_metric(inputs, metric)
+    production, source = production_metric(inputs, metric)
     checks = baseline_checks(metric, model, dummy, production, limits)
     failed = [why for ok, why in checks.values() if not ok]
-    note = "" if production is not None else NO_PRODUCTION
     cleared = "above the floor and the trivial baseline"
-    summary = failed or [cleared if note else f"{cleared}, within tolerance of production"]
-    message = "; ".join([*summary, note] if note else summary)
+    if production is not None:
+        cleared += ", within tolerance of production"
+    message = "; ".join([*(failed or [cleared]), source])
     evidence = {"metric": metric, "model": model, "baseline": dummy, "production": production}
     evidence |= {"thresholds": limits, "checks": {k: ok for k, (ok, _) in checks.items()}}
-    evidence["note"] = note
+    evidence["production_source"] = source
     return GateResult("baseline", not failed, message, evidence)

@@ -8,10 +8,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from {{ cookiecutter.package }}.config import Paths
+from {{ cookiecutter.package }}.config import Paths, load_params
 from {{ cookiecutter.package }}.files import read_json
 from {{ cookiecutter.package }}.github import gh_api
-from {{ cookiecutter.package }}.shell import dvc
+from {{ cookiecutter.package }}.lineage import flatten
+from {{ cookiecutter.package }}.shell import dvc, run
 
 MARKER = "<!-- {{ cookiecutter.project }}:ci-report -->"
 
@@ -25,6 +26,40 @@ def diff_markdown(root: Path, kind: str, base: str) -> str:
     table = result.stdout.strip().replace(base, base[:12])
     rows = [line for line in table.splitlines() if line.startswith("|")]
     return table if len(rows) > 2 else f"_No {kind} changed against `{base[:12]}`._"
+
+
+def base_gate_settings(root: Path, base: str) -> dict[str, Any]:
+    """The `gate` section of params.yaml at `base` ({} if it has none)."""
+    import yaml
+
+    shown = run(root, "git", "show", f"{base}:params.yaml", check=False)
+    if shown.returncode != 0:
+        reason = (shown.stderr.strip().splitlines() or ["git show failed"])[0]
+        raise LookupError(f"params.yaml at `{base[:12]}` could not be read ({reason})")
+    params = yaml.safe_load(shown.stdout)
+    section = params.get("gate") if isinstance(params, dict) else None
+    return section if isinstance(section, dict) else {}
+
+
+def gate_setting_changes(p: Paths, base: str) -> list[str]:
+    """Every gate setting (mode, tier, thresholds...) this branch changes, `old -> new`."""
+    try:
+        before = dict(flatten(base_gate_settings(p.root, base), "gate."))
+    except LookupError as unreadable:  # unknown is not unchanged: the approvers look
+        return [f"{unreadable}: compare the gate section by hand"]
+    after = dict(flatten(load_params(p.params).get("gate") or {}, "gate."))
+    changed = sorted(key for key in before | after if before.get(key) != after.get(key))
+    return [f"`{key}` {before.get(key, 'unset')} → {after.get(key, 'unset')}" for key in changed]
+
+
+def gate_settings_notice(changes: list[str]) -> str | None:
+    """A bold line for the approvers: a PR that moves a gate decides what may ship."""
+    if not changes:
+        return None
+    return (
+        "**This pull request changes gate settings** (params.yaml is owned by the approvers in "
+        f"CODEOWNERS: their review is required): {'; '.join(changes)}"
+    )
 
 
 def gate_report(p: Paths, lineage: dict[str, Any]) -> dict[str, Any] | None:
@@ -79,6 +114,7 @@ def render_comment(p: Paths, base: str, bento_tag: str | None, repro_outcome: st
         MARKER,
         "## Model report",
         verdict(report, repro_outcome),
+        *filter(None, [gate_settings_notice(gate_setting_changes(p, base))]),
         f"Bento: `{bento_tag or 'not built'}`"
         + (f" · [workflow run]({run_url})" if run_url else ""),
         f"### Metrics against `{base[:12]}`",

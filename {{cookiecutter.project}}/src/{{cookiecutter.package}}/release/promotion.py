@@ -2,8 +2,9 @@
 
 The new version becomes `current`; what served before becomes `previous`
 (kept warm, so reverting this commit is an instant rollback). The same commit
-carries the Kubernetes objects rendered from the new manifest, so a revert
-undoes both at once. A high-risk production promotion starts as a canary.
+carries the Kubernetes objects rendered from the new manifest and the new
+version's lineage (deploy/lineage/<env>.json, so `lineage --env` answers on any
+clone), so a revert undoes all of them at once. A high-risk production promotion starts as a canary.
 
 One owner: `<package> promote`, `make promote` and release.yml all call
 `promote` here; only where the commit goes differs (this branch, or a
@@ -14,7 +15,12 @@ import json
 import os
 from typing import Any
 
-from {{ cookiecutter.package }}.config import Paths, load_params, manifest_relative
+from {{ cookiecutter.package }}.config import (
+    Paths,
+    deployed_lineage_relative,
+    load_params,
+    manifest_relative,
+)
 from {{ cookiecutter.package }}.deploy.manifest import (
     Manifest,
     Traffic,
@@ -22,7 +28,7 @@ from {{ cookiecutter.package }}.deploy.manifest import (
     dump_manifest,
     load_optional_manifest,
 )
-from {{ cookiecutter.package }}.files import read_json
+from {{ cookiecutter.package }}.files import read_json, write_json
 from {{ cookiecutter.package }}.release import ReleaseError
 from {{ cookiecutter.package }}.release.proposal import commit_files, propose, start_branch
 
@@ -65,8 +71,9 @@ def next_manifest(
     )
 
 
-def write_manifest(p: Paths, manifest: Manifest) -> list[str]:
-    """Write the manifest and, where it can run on Kubernetes, its rendered objects.
+def write_manifest(p: Paths, manifest: Manifest, lineage: dict[str, Any]) -> list[str]:
+    """Write the manifest, the lineage of its current version and, where it can run on
+    Kubernetes, its rendered objects; the files, repository-relative.
 
     Kubernetes runs images: a version without an image digest (a promotion on
     this machine, from the last trained model) has nothing to render, and the
@@ -74,10 +81,17 @@ def write_manifest(p: Paths, manifest: Manifest) -> list[str]:
     """
     from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import write_rendered
 
-    target = p.manifest(manifest.environment)
+    if lineage["lineage_id"] != manifest.current.lineage_id:
+        raise ReleaseError(
+            f"the lineage is {lineage['lineage_id']}, the manifest names "
+            f"{manifest.current.lineage_id}: promote the lineage of the version it names"
+        )
+    environment = manifest.environment
+    target = p.manifest(environment)
     target.parent.mkdir(exist_ok=True)
     target.write_text(dump_manifest(manifest))
-    files = [manifest_relative(manifest.environment)]
+    write_json(lineage, p.deployed_lineage(environment))
+    files = [manifest_relative(environment), deployed_lineage_relative(environment)]
     versions = [v for v in (manifest.current, manifest.previous) if v is not None]
     if all(version.image for version in versions):
         files += write_rendered(p, manifest)
@@ -119,7 +133,7 @@ def promote(
     branch = f"promote/{environment}-{version.lineage_id}"
     if proposal:
         start_branch(p.root, branch)
-    commit_files(p.root, f"{title}\n\n{body}", write_manifest(p, manifest))
+    commit_files(p.root, f"{title}\n\n{body}", write_manifest(p, manifest, lineage))
     canary = f" (canary {manifest.traffic.canary}%)" if manifest.traffic.canary else ""
     done = f"{manifest_relative(environment)} now names {version.bento_tag}{canary}"
     return f"{done}; {propose(p.root, branch, title, body)}" if proposal else done

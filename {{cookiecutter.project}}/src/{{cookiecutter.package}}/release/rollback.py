@@ -4,15 +4,15 @@ One owner: `<package> rollback`, `make rollback` and rollback.yml all call
 `rollback` here, so every path refuses what a revert cannot undo safely:
 - a revert of a revert (it would re-promote the version just removed);
 - the commit that created the manifest (there is nothing to go back to);
-- a commit that also changed files other than the manifest and its rendered
-  Kubernetes objects (reverting it would undo more than a deploy).
+- a commit that also changed files other than the manifest, its rendered
+  Kubernetes objects and its lineage (reverting it would undo more than a deploy).
 `--force` reverts anyway, only when a person asks, and says what it re-promotes.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from {{ cookiecutter.package }}.config import manifest_relative
+from {{ cookiecutter.package }}.config import deployed_lineage_relative, manifest_relative
 from {{ cookiecutter.package }}.release import ReleaseError
 from {{ cookiecutter.package }}.release.proposal import propose, start_branch
 from {{ cookiecutter.package }}.shell import git
@@ -43,8 +43,10 @@ def changed_in(root: Path, sha: str) -> list[tuple[str, str]]:
 
 
 def belongs_to_deploy(path: str, environment: str) -> bool:
+    """The files one promotion commit of `environment` writes (promotion.write_manifest)."""
     rendered = f"{RENDERED_DIR}/{environment}/"
-    return path == manifest_relative(environment) or path.startswith(rendered)
+    own = {manifest_relative(environment), deployed_lineage_relative(environment)}
+    return path in own or path.startswith(rendered)
 
 
 def refusal(root: Path, sha: str, environment: str) -> str | None:
