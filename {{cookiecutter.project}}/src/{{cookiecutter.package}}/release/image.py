@@ -38,7 +38,11 @@ def push_by_digest(root: Path, backend: str, reference: str) -> str:
 
 
 def release_image(p: Paths, backend: str, registry: str) -> dict[str, Any]:
-    """Containerize the bento, push it; the release record (written to reports/release.json)."""
+    """Containerize the bento and push it; return the release record.
+
+    The record (also written to reports/release.json) is the manifest entry of
+    the pushed version plus the model's whole lineage.
+    """
     from {{ cookiecutter.package }}.files import read_json
     from {{ cookiecutter.package }}.release.promotion import candidate_version
     from {{ cookiecutter.package }}.serving.bento import build_bento
@@ -50,7 +54,9 @@ def release_image(p: Paths, backend: str, registry: str) -> dict[str, Any]:
     bentoml = str(Path(sys.executable).with_name("bentoml"))
     run(p.root, bentoml, "containerize", bento_tag, "--backend", backend, "--image-tag", reference)
     pinned = f"{registry}@{push_by_digest(p.root, backend, reference)}"
-    version = candidate_version(read_json(p.lineage), bento_tag, pinned)
-    record = version.model_dump(mode="json")
+    lineage = read_json(p.lineage)
+    version = candidate_version(lineage, bento_tag, pinned)
+    # The lineage travels with the release: the promotion job has no trained model.
+    record = {**version.model_dump(mode="json"), "lineage": lineage}
     write_json(record, p.reports_dir / "release.json")
     return record

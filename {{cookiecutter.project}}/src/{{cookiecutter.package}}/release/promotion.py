@@ -140,12 +140,16 @@ def promote(
 
 
 def released_version(p: Paths) -> tuple[dict[str, Any], Version]:
-    """The lineage and manifest entry of the last release (`make image`)."""
-    record = load_release(p)
-    lineage = read_json(p.lineage)
+    """The lineage and manifest entry of the last release (`make image`).
+
+    The release record carries the lineage itself: the job that promotes runs
+    in a fresh checkout, which has no models/lineage.json.
+    """
+    record = dict(load_release(p))
+    lineage = record.pop("lineage", None) or read_json(p.lineage)
     if lineage["lineage_id"] != record["lineage_id"]:
         raise ReleaseError(
-            f"the release names lineage {record['lineage_id']}, models/lineage.json is "
+            f"the release names lineage {record['lineage_id']}, its lineage record is "
             f"{lineage['lineage_id']}: run `make repro` and `make image` on the same commit"
         )
     return lineage, Version.model_validate(record)
