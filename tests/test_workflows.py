@@ -358,7 +358,6 @@ def serve_fake_service(lineage_id: str) -> ThreadingHTTPServer:
 @pytest.mark.parametrize(("served", "passes"), [("a" * 16, True), ("f" * 16, False)])
 def test_smoke_deployed_checks_the_service_serves_the_manifest(new_project, served, passes):
     project = new_project()
-    project.make("install")
     (project.path / "deploy" / "staging.yaml").write_text(manifest("staging", "low", "a"))
     server = serve_fake_service(served)
     try:
