@@ -1,4 +1,4 @@
-# The template's two commands: `make demo` and `make test`.
+# The template's commands: `make demo`, `make test` and, for the inner loop, `make test-fast`.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -11,16 +11,21 @@ PYTEST_ARGS ?=
 export BENTOML_DO_NOT_TRACK := true
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help demo test tools lock bench bench-rollback clean
+.PHONY: help demo test test-fast tools lock bench bench-rollback clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 demo: tools ## Bake a project with the default answers and run its whole story
 	$(BIN)/python scripts/demo.py
 
 test: tools $(MOTO_VENV)/.installed ## Run the template's tests (the run CI does)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Everything but the slow tests (nothing trains, builds or serves): hooks, the bake
+# matrix, the workflows' security lint and triggers, the Kubernetes rendering.
+test-fast: tools ## The inner loop, under 90 s: `make test` without the slow tests
+	$(BIN)/pytest -m "not slow and not exhaustive" $(PYTEST_ARGS)
 
 tools: $(VENV)/.installed
 

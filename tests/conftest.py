@@ -1,9 +1,21 @@
-"""Shared fixtures: bake projects, give them one shared environment, run them.
+"""Shared fixtures: bake projects, give them one shared environment, train once.
 
-Every baked project installs from the same requirements.lock, so the tests
-build that environment once (cached under .cache/, keyed by the lock's hash)
-and point each project's Makefile at it with VENV=...; `make install` then
-only adds the project itself in editable mode.
+The environment. Every baked project installs from the same requirements.lock,
+so the tests build that environment once (CACHE/project-venv-<lock hash>) and
+hand it to each project's Makefile with VENV=..., as a user may. Its editable
+install points at whichever checkout built it last (a project's `make` rebuilds
+it only when its lock or pyproject.toml is newer); every command a test runs
+gets PYTHONPATH=<project>/src, which Python searches before site-packages, so
+each project runs its own code, even one a test has edited. Simpler than a
+venv per project (one environment, built once) and the product's Makefile
+knows nothing about it. act's jobs use the same environment: their `make`
+re-points the editable install at their own fresh checkout.
+
+Training. Two session fixtures bake, set up and train a project each (the
+default, and the high risk tier); the tests that only read use them as they
+are, the tests that change a project take a copy (`copy_project`: the checkout
+with its git history, DVC cache and BentoML store, and its DVC remote, the
+remote's path fixed up), so nothing trains twice to start from the same state.
 """
 
 import hashlib
@@ -121,24 +133,35 @@ class Project:
             "DVC_REMOTE_DIR": str(self.remote),
             "BENTOML_DO_NOT_TRACK": "true",
             "PATH": f"{self.venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+            # The shared environment's editable install may point at another checkout.
+            "PYTHONPATH": str(self.path / "src"),
             **self.extra_env,
         }
 
     def make(self, *targets: str, check: bool = True) -> subprocess.CompletedProcess:
+        self.take_shared_environment()
         return run(["make", *targets, f"VENV={self.venv}"], self.path, self.env, check=check)
 
-    def activate(self) -> None:
-        """Point the shared environment's editable install at this project."""
-        marker = self.venv / ".project"
-        if not marker.exists() or marker.read_text().strip() != str(self.path):
-            self.make("install")
+    def take_shared_environment(self) -> None:
+        """Let make see the shared environment as built for this checkout.
+
+        It was built from this very lock; but a fresh bake's lock and pyproject.toml are
+        newer than the environment, so make would sync it again and re-point its editable
+        install (seconds per bake, for nothing: PYTHONPATH runs this checkout's code).
+        """
+        installed = self.venv / ".installed"
+        lock = self.path / "requirements.lock"
+        if not installed.exists() or lock_key(lock) != lock_key():
+            return
+        before = installed.stat().st_mtime - 1
+        for built_from in (lock, self.path / "pyproject.toml"):
+            if built_from.stat().st_mtime > before:
+                os.utime(built_from, (before, before))
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        self.activate()
         return run([str(self.venv / "bin" / self.package), *args], self.path, self.env, check)
 
     def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        self.activate()
         return run([str(self.venv / "bin" / "dvc"), *args], self.path, self.env, check)
 
     def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -178,18 +201,19 @@ class Clone:
     repro: subprocess.CompletedProcess
 
 
-def clone_and_reproduce(origin: Project, destination: Path) -> Clone:
-    """Clone the last commit, set it up, pull its data and reproduce it (origin's env)."""
+def clone_and_reproduce(origin: Project, destination: Path, *stages: str) -> Clone:
+    """Clone the last commit, set it up, pull its data and reproduce it (origin's env);
+    `stages`: only up to these, as `dvc repro <stage>`."""
     run(["git", "clone", "--quiet", str(origin.path), str(destination)], destination.parent)
     clone = Project(destination, origin.venv, origin.remote)
     clone.extra_env = dict(origin.extra_env)
     setup = clone.make("setup")
-    clone.dvc("pull")
-    return Clone(clone, setup, clone.dvc("repro"))
+    clone.dvc("pull", *(("--with-deps", *stages) if stages else ()))
+    return Clone(clone, setup, clone.dvc("repro", *stages))
 
 
-def lock_key() -> str:
-    return hashlib.sha256(GENERATED_LOCK.read_bytes()).hexdigest()[:12]
+def lock_key(lock: Path = GENERATED_LOCK) -> str:
+    return hashlib.sha256(lock.read_bytes()).hexdigest()[:12]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -223,10 +247,9 @@ def project_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def act_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The environment act's jobs install into: their own, since each job re-points
-    the editable install at its workspace, which act deletes afterwards."""
-    return cached_venv("act-venv", bake(tmp_path_factory.mktemp("act-venv")))
+def act_venv(project_venv: Path) -> Path:
+    """The environment act's jobs install into: the same one (see the docstring above)."""
+    return project_venv
 
 
 @pytest.fixture
@@ -239,11 +262,84 @@ def new_project(tmp_path: Path, project_venv: Path):
     return factory
 
 
+def repository_state(project: Project) -> dict[str, Any]:
+    """What `make setup` must leave alone when it runs again."""
+    raw = project.path / RAW
+    return {
+        "head": project.git("rev-parse", "HEAD").stdout.strip(),
+        "commits": project.git("rev-list", "--count", "HEAD").stdout.strip(),
+        "status": project.git("status", "--porcelain").stdout,
+        "pin": (project.path / f"{RAW}.dvc").read_bytes(),
+        "dvc_config": (project.path / ".dvc" / "config").read_bytes(),
+        # The sample is written only when missing: an unchanged mtime proves it was kept.
+        "raw_mtime": raw.stat().st_mtime_ns,
+    }
+
+
+@dataclass
+class FirstRun:
+    """A project's first steps as a user takes them, and what each printed."""
+
+    project: Project
+    state_after_setup: dict[str, Any]
+    setup_again: subprocess.CompletedProcess
+    state_after_setup_again: dict[str, Any]
+    first: subprocess.CompletedProcess
+    first_lineage: dict[str, Any]
+    second: subprocess.CompletedProcess
+
+
+# Not the default: the release workflow's test shows the answer reaches the pushed image.
+REGISTRY = "registry.example.com/ml/sample-classifier"
+
+
 @pytest.fixture(scope="session")
-def trained_project(tmp_path_factory: pytest.TempPathFactory, project_venv: Path) -> Project:
-    """One default project, set up and reproduced, for tests that only read it."""
+def first_run(tmp_path_factory: pytest.TempPathFactory, project_venv: Path) -> FirstRun:
+    """Bake (default answers but the image registry); `make setup` twice; `dvc repro`
+    twice. The one training of the default project in a session."""
     root = tmp_path_factory.mktemp("trained")
-    project = Project(bake(root / "bake"), project_venv, root / "remote")
+    project = Project(bake(root / "bake", image_registry=REGISTRY), project_venv, root / "remote")
+    project.make("setup")
+    state_after_setup = repository_state(project)
+    setup_again = project.make("setup")
+    state_after_setup_again = repository_state(project)
+    first = project.dvc("repro")
+    first_lineage = lineage(project)
+    second = project.dvc("repro")
+    return FirstRun(project, state_after_setup, setup_again, state_after_setup_again, first,
+                    first_lineage, second)
+
+
+@pytest.fixture(scope="session")
+def trained_project(first_run: FirstRun) -> Project:
+    """The default project, set up and trained through the gates. Read it; never change
+    it (take a `copy_project`)."""
+    return first_run.project
+
+
+@pytest.fixture(scope="session")
+def trained_high_risk(tmp_path_factory: pytest.TempPathFactory, project_venv: Path) -> Project:
+    """A risk_tier=high project, set up and trained through its gates (`make repro`)."""
+    root = tmp_path_factory.mktemp("trained-high")
+    project = Project(bake(root / "bake", risk_tier="high"), project_venv, root / "remote")
     project.make("setup")
     project.make("repro")
     return project
+
+
+def copy_project(original: Project, root: Path) -> Project:
+    """A copy of `original` under `root` to change: checkout, git, DVC cache, BentoML
+    store and the DVC remote. The remote's path, the one absolute path a project holds
+    (in .dvc/config), is pointed at the copy's remote; the change is left uncommitted.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    path, remote = root / original.path.name, root / "remote"
+    shutil.copytree(original.path, path, symlinks=True)
+    shutil.copytree(original.remote, remote, symlinks=True)
+    config = path / ".dvc" / "config"
+    text, old = config.read_text(), str(original.remote.resolve())
+    assert text.count(old) == 1, f"expected the remote {old} once in {config}:\n{text}"
+    config.write_text(text.replace(old, str(remote.resolve())))
+    copy = Project(path, original.venv, remote)
+    copy.extra_env = dict(original.extra_env)
+    return copy

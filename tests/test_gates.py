@@ -2,8 +2,9 @@
 
 Every test drives a baked project the way a user would (`make repro`, `dvc repro`,
 `python -m <package> gate`) and reads what the gate stage wrote: reports/gate.json
-and the message a user sees. Tests that change a project work on a copy of the
-shared trained project, so each starts from a model that passed.
+and the message a user sees. The fresh bakes are the session's trained projects;
+tests that change a project work on a copy of the default one, so each starts
+from a model that passed.
 """
 
 import hashlib
@@ -14,33 +15,11 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import RAW, Project, bake, output, run
+from conftest import RAW, Project, copy_project, output, run
 
 pytestmark = pytest.mark.slow
 
 LOW_RISK_GATES = ["data contract", "baseline", "training-serving parity", "packaging integrity"]
-
-
-class Isolated(Project):
-    """A project whose commands import its own source.
-
-    The baked projects share one environment, whose editable install points at
-    whichever project ran `make install` last; PYTHONPATH puts this project's
-    src/ first, so an edit to its features.py is what its gate runs.
-    """
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {**super().env, "PYTHONPATH": str(self.path / "src")}
-
-    def python(self, code: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        command = [str(self.venv / "bin" / "python"), "-c", code, *args]
-        return run(command, self.path, self.env, check)
-
-    def gate(self) -> subprocess.CompletedProcess:
-        """Only the gate stage, as `dvc repro` would run it (no retraining)."""
-        command = [str(self.venv / "bin" / "python"), "-m", self.package, "gate"]
-        return run(command, self.path, self.env, check=False)
 
 
 def report(project: Project) -> dict[str, Any]:
@@ -71,55 +50,46 @@ def stages_run(result: subprocess.CompletedProcess) -> list[str]:
     ]
 
 
-def trained(root: Path, venv: Path, **answers: Any) -> Isolated:
-    """Bake, `make setup` and `make repro` (through the gate), running the project's own code."""
-    project = Isolated(bake(root / "bake", **answers), venv, root / "remote")
-    project.make("setup")
-    project.make("repro")
-    return project
-
-
-@pytest.fixture(scope="module")
-def gated_project(tmp_path_factory: pytest.TempPathFactory, project_venv: Path) -> Isolated:
-    """One default project, trained and gated, for the tests that read it or copy it.
-
-    Not conftest's trained_project: its commands import whichever source the shared
-    environment's editable install points at, which another bake may have moved.
-    """
-    return trained(tmp_path_factory.mktemp("gated"), project_venv)
-
-
 @pytest.fixture
-def trained_copy(gated_project: Isolated, tmp_path: Path) -> Isolated:
-    """A copy of the gated project (git, DVC cache, model store and all) to change."""
-    target = tmp_path / gated_project.path.name
-    shutil.copytree(gated_project.path, target, symlinks=True)
-    return Isolated(target, gated_project.venv, gated_project.remote)
+def trained_copy(trained_project: Project, tmp_path: Path) -> Project:
+    """A copy of the session's trained project (git, DVC cache, model store and all)."""
+    return copy_project(trained_project, tmp_path)
+
+
+def python(project: Project, code: str, *args: str) -> subprocess.CompletedProcess:
+    return run([str(project.venv / "bin" / "python"), "-c", code, *args], project.path,
+               project.env)
+
+
+def gate(project: Project) -> subprocess.CompletedProcess:
+    """Only the gate stage, as `dvc repro` would run it (no retraining)."""
+    command = [str(project.venv / "bin" / "python"), "-m", project.package, "gate"]
+    return run(command, project.path, project.env, check=False)
 
 
 # --- (a) a fresh bake passes every gate --------------------------------------------------
 
 
-def test_a_fresh_low_risk_bake_passes_its_four_gates(gated_project: Project) -> None:
-    result = report(gated_project)
+def test_a_fresh_low_risk_bake_passes_its_four_gates(trained_project: Project) -> None:
+    result = report(trained_project)
     assert (result["passed"], result["mode"], result["risk_tier"]) == (True, "enforce", "low")
     assert [gate["name"] for gate in result["gates"]] == LOW_RISK_GATES
     assert all(gate["passed"] for gate in result["gates"]), result["gates"]
-    lineage = gated_project.read_json("models/lineage.json")
+    lineage = trained_project.read_json("models/lineage.json")
     assert result["model_digest"] == lineage["model"]["digest"]
     assert result["lineage_id"] == lineage["lineage_id"]
-    baseline = gates_by_name(gated_project)["baseline"]
+    baseline = gates_by_name(trained_project)["baseline"]
     assert "no production model yet" in baseline["message"]
     assert baseline["evidence"]["production"] is None
-    table = (gated_project.path / "reports" / "gate.md").read_text()
+    table = (trained_project.path / "reports" / "gate.md").read_text()
     assert table.startswith("### Gates passed (enforce mode, risk tier low)")
-    assert "gate" in yaml.safe_load((gated_project.path / "dvc.lock").read_text())["stages"]
+    assert "gate" in yaml.safe_load((trained_project.path / "dvc.lock").read_text())["stages"]
 
 
 def test_a_fresh_high_risk_bake_passes_five_gates_with_stricter_thresholds(
-    tmp_path: Path, project_venv: Path
+    trained_high_risk: Project,
 ) -> None:
-    project = trained(tmp_path, project_venv, risk_tier="high")
+    project = trained_high_risk
     result = report(project)
     assert (result["passed"], result["risk_tier"]) == (True, "high")
     assert [gate["name"] for gate in result["gates"]] == [*LOW_RISK_GATES, "fairness"]
@@ -135,14 +105,14 @@ def test_a_fresh_high_risk_bake_passes_five_gates_with_stricter_thresholds(
 # --- (b) a feature change without retraining: parity ------------------------------------
 
 
-def test_a_feature_change_without_retraining_fails_parity(trained_copy: Isolated) -> None:
+def test_a_feature_change_without_retraining_fails_parity(trained_copy: Project) -> None:
     edit(
         trained_copy,
         f"src/{trained_copy.package}/features.py",
         '"radius_growth": lambda raw: raw["worst_radius"] - raw["mean_radius"],',
         '"radius_growth": lambda raw: raw["worst_radius"] - 0.5 * raw["mean_radius"],',
     )
-    result = trained_copy.gate()
+    result = gate(trained_copy)
     assert result.returncode == 1, output(result)
     assert "a gate failed" in result.stderr
     gates = gates_by_name(trained_copy)
@@ -169,20 +139,20 @@ joblib.dump(fit(read_csv(paths().train_features), params), sys.argv[1])
 
 
 def test_a_model_swapped_in_the_store_fails_packaging_integrity(
-    trained_copy: Isolated, tmp_path: Path
+    trained_copy: Project, tmp_path: Path
 ) -> None:
     lineage = trained_copy.read_json("models/lineage.json")
     name, version = lineage["model"]["tag"].split(":")
     stored = trained_copy.path / ".bentoml" / "models" / name / version / "model.joblib"
     assert sha256(stored) == lineage["model"]["digest"]
     other = tmp_path / "other.joblib"
-    trained_copy.python(TRAIN_ANOTHER.format(package=trained_copy.package), str(other))
+    python(trained_copy, TRAIN_ANOTHER.format(package=trained_copy.package), str(other))
     stored.unlink()
     shutil.copyfile(other, stored)
     swapped = sha256(stored)
     assert swapped != lineage["model"]["digest"]
 
-    result = trained_copy.gate()
+    result = gate(trained_copy)
     assert result.returncode == 1, output(result)
     packaging = gates_by_name(trained_copy)["packaging integrity"]
     assert packaging["passed"] is False
@@ -195,12 +165,12 @@ def test_a_model_swapped_in_the_store_fails_packaging_integrity(
 
 
 def test_a_weakened_model_is_stopped_in_enforce_and_reported_in_warn_mode(
-    trained_copy: Isolated,
+    trained_copy: Project,
 ) -> None:
     # Train on shuffled labels: the model learns nothing (roc_auc near 0.5).
     edit(
         trained_copy,
-        f"src/{trained_copy.package}/train.py",
+        f"src/{trained_copy.package}/pipeline/train.py",
         "model.fit(train[feature_names()], train[label])",
         "model.fit(train[feature_names()], train[label].sample(frac=1.0, random_state=0).to_numpy())",
     )
@@ -258,9 +228,9 @@ write_csv(frame, raw)
     ],
 )
 def test_bad_data_stops_at_validate_naming_the_column(
-    trained_copy: Isolated, kind: str, column: str, check: str
+    trained_copy: Project, kind: str, column: str, check: str
 ) -> None:
-    trained_copy.python(BREAK_DATA.format(package=trained_copy.package, raw=RAW), kind)
+    python(trained_copy, BREAK_DATA.format(package=trained_copy.package, raw=RAW), kind)
     result = trained_copy.dvc("repro", check=False)
     assert result.returncode != 0, output(result)
     assert stages_run(result) == ["validate"]
@@ -286,7 +256,7 @@ def production_manifest(project: Project, roc_auc: float) -> str:
     return yaml.safe_dump({"environment": "production", "risk_tier": "low", "current": current})
 
 
-def test_a_model_worse_than_production_beyond_tolerance_fails(trained_copy: Isolated) -> None:
+def test_a_model_worse_than_production_beyond_tolerance_fails(trained_copy: Project) -> None:
     candidate = trained_copy.read_json("metrics/metrics.json")["model"]["roc_auc"]
     assert candidate < 0.999  # so production at 1.0 is more than 0.001 better
     edit(trained_copy, "params.yaml", "production_tolerance: 0.02", "production_tolerance: 0.001")
@@ -305,7 +275,7 @@ def test_a_model_worse_than_production_beyond_tolerance_fails(trained_copy: Isol
 
 
 def test_an_invalid_production_manifest_fails_the_gate_naming_the_file(
-    trained_copy: Isolated,
+    trained_copy: Project,
 ) -> None:
     manifest = yaml.safe_load(production_manifest(trained_copy, 0.5))
     manifest["current"]["bento_tag"] = "Not A Tag"

@@ -100,9 +100,7 @@ def github() -> Iterator[tuple[FakeGitHub, str]]:
 def project(tmp_path_factory, project_venv: Path) -> Project:
     """A baked project whose code the shared environment runs (no data needed)."""
     root = tmp_path_factory.mktemp("github-setup")
-    baked = Project(bake(root / "bake"), project_venv, root / "remote")
-    baked.make("install")
-    return baked
+    return Project(bake(root / "bake"), project_venv, root / "remote")
 
 
 def setup_environments(project: Project, url: str, check: bool = True, **env: str):

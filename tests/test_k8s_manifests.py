@@ -84,13 +84,11 @@ def render_k8s(
 ) -> subprocess.CompletedProcess:
     """`<package> render-k8s ...` from this bake's source, in the project's environment.
 
-    Not `Project.cli`: the shared environment's editable install points at
-    whichever project installed it last (`make install` is a no-op once its
-    `.installed` marker exists), and a project named otherwise has no console
-    script there at all. PYTHONPATH puts this bake's src/ first.
+    Not `Project.cli`: a project named otherwise has no console script in the
+    shared environment. `python -m` finds the package on PYTHONPATH (Project.env).
     """
     command = [str(project.venv / "bin" / "python"), "-m", project.package, "render-k8s", *args]
-    environment = {**project.env, "PYTHONPATH": str(project.path / "src"), **(env or {})}
+    environment = {**project.env, **(env or {})}
     return run(command, project.path, environment, check=check)
 
 

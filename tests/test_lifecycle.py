@@ -1,6 +1,7 @@
 """The whole lifecycle, end to end, on the local deploy target.
 
-Bake -> set up -> train v1 through the gates -> promote and deploy v1 ->
+Bake -> set up -> train v1 through the gates (the session's trained project,
+copied) -> promote and deploy v1 ->
 train v2 -> promote and deploy v2 (v1 kept warm; high risk: a canary first)
 -> `git revert` of the promotion -> deploy -> v1 answers again, timed. Then
 the same revert, pushed, runs deploy.yml under act and ends with v1 serving.
@@ -16,7 +17,7 @@ import httpx
 import pytest
 import yaml
 from act.harness import GitHubRepo, git, run_act
-from conftest import DEFAULTS, Project, bake, free_port
+from conftest import DEFAULTS, Project, copy_project, free_port
 
 from scripts.demo import Stopwatch
 
@@ -101,16 +102,19 @@ def deploy_with_load(production: Production, *args: str, check: bool = True):
 
 
 @pytest.fixture(scope="module", params=["low", "high"])
-def story(request, tmp_path_factory, project_venv):
-    """Run the lifecycle once per risk tier; the tests read what happened."""
+def story(request, tmp_path_factory):
+    """Run the lifecycle once per risk tier; the tests read what happened.
+
+    It starts from a copy of the session's trained project of that tier (baked, set
+    up, trained through the gates): v1 is that model, so `make repro` trains nothing.
+    """
     tier = request.param
-    root = tmp_path_factory.mktemp(f"lifecycle-{tier}")
-    project = Project(bake(root / "bake", risk_tier=tier), project_venv, root / "remote")
+    trained = request.getfixturevalue("trained_high_risk" if tier == "high" else "trained_project")
+    project = copy_project(trained, tmp_path_factory.mktemp(f"lifecycle-{tier}"))
     port = free_port()
     project.extra_env = {"DEPLOY_PORT": str(port), "CANARY_WINDOW_SECONDS": CANARY_WINDOW_SECONDS}
     production = Production(project, port)
     record = {"tier": tier, "production": production}
-    project.make("setup")
     # A short test window sees few requests; the rule (no evidence, no promotion) stays.
     set_params(project, lambda p: p["deploy"]["canary"].update(min_requests=3))
     train(project, "Train v1")

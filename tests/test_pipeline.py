@@ -21,15 +21,19 @@ from conftest import (
     DEFAULTS,
     RAW,
     Clone,
+    FirstRun,
     Project,
-    bake,
     cached_venv,
     clone_and_reproduce,
+    copy_project,
     lineage,
     output,
     pinned_md5,
     run,
 )
+
+# Every test here trains, or runs a generated project's own lint and tests.
+pytestmark = pytest.mark.slow
 
 TRAIN = "data/features/train.csv"
 EVAL = "data/features/eval.csv"
@@ -109,20 +113,7 @@ def set_train_param(project: Project, old: str, new: str) -> None:
     params.write_text(text.replace(old, new))
 
 
-# --- one project's life, shared by the tests that read it --------------------------------
-
-
-def repository_state(project: Project) -> dict[str, Any]:
-    raw = project.path / RAW
-    return {
-        "head": project.git("rev-parse", "HEAD").stdout.strip(),
-        "commits": project.git("rev-list", "--count", "HEAD").stdout.strip(),
-        "status": project.git("status", "--porcelain").stdout,
-        "pin": (project.path / f"{RAW}.dvc").read_bytes(),
-        "dvc_config": (project.path / ".dvc" / "config").read_bytes(),
-        # The sample is written only when missing: an unchanged mtime proves it was kept.
-        "raw_mtime": raw.stat().st_mtime_ns,
-    }
+# --- one project's life: the session's first run, then a copy that goes on -------------
 
 
 def commit_and_push(project: Project) -> None:
@@ -134,82 +125,54 @@ def commit_and_push(project: Project) -> None:
 @dataclass
 class Story:
     project: Project
-    state_after_setup: dict[str, Any]
-    setup_again: subprocess.CompletedProcess
-    state_after_setup_again: dict[str, Any]
-    first: subprocess.CompletedProcess
-    first_lineage: dict[str, Any]
-    second: subprocess.CompletedProcess
-    status: dict[str, Any]
-    clone: Clone
     after_param_change: subprocess.CompletedProcess
     changed_lineage: dict[str, Any]
+    clone: Clone
 
 
 @pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory, project_venv: Path) -> Story:
-    """Bake; set up twice; `dvc repro` twice; `dvc status`; commit and push; change
-    train.C and repro again; reproduce the commit in a clone. One project, so the slow
-    steps run once. The param change stays uncommitted, so the clone gets the
-    commit of the first model.
+def story(tmp_path_factory: pytest.TempPathFactory, trained_project: Project) -> Story:
+    """A copy of the session's trained project: commit and push; change train.C and
+    repro again; reproduce the commit in a clone. The param change stays uncommitted,
+    so the clone gets the commit of the first model.
     """
     root = tmp_path_factory.mktemp("pipeline")
-    project = Project(bake(root / "bake"), project_venv, root / "remote")
-    project.make("setup")
-    state_after_setup = repository_state(project)
-    setup_again = project.make("setup")
-    state_after_setup_again = repository_state(project)
-    first = project.dvc("repro")
-    first_lineage = lineage(project)
-    second = project.dvc("repro")
-    status = json.loads(project.dvc("status", "--json").stdout)
+    project = copy_project(trained_project, root / "copy")
     commit_and_push(project)
     set_train_param(project, "  C: 1.0\n", "  C: 0.5\n")
     # Unchecked: if this repro fails, only the tests about it fail.
     after = project.dvc("repro", check=False)
     changed_lineage = lineage(project)
     clone = clone_and_reproduce(project, root / "clone")
-    return Story(
-        project,
-        state_after_setup,
-        setup_again,
-        state_after_setup_again,
-        first,
-        first_lineage,
-        second,
-        status,
-        clone,
-        after,
-        changed_lineage,
-    )
+    return Story(project, after, changed_lineage, clone)
 
 
-def test_setup_twice_changes_nothing(story: Story) -> None:
+def test_setup_twice_changes_nothing(first_run: FirstRun) -> None:
     """Second `make setup`: no new commit, clean git status, the same pin and DVC config."""
-    assert story.state_after_setup_again == story.state_after_setup
-    assert story.state_after_setup_again["status"] == ""
-    assert "made the first commit" not in output(story.setup_again)
+    assert first_run.state_after_setup_again == first_run.state_after_setup
+    assert first_run.state_after_setup_again["status"] == ""
+    assert "made the first commit" not in output(first_run.setup_again)
 
 
-def test_first_repro_runs_every_stage_in_order(story: Story) -> None:
-    assert ran(story.first) == list(pipeline(story.project))
-    assert {"validate", "featurize", "train", "evaluate"} <= set(ran(story.first))
+def test_first_repro_runs_every_stage_in_order(first_run: FirstRun) -> None:
+    assert ran(first_run.first) == list(pipeline(first_run.project))
+    assert {"validate", "featurize", "train", "evaluate"} <= set(ran(first_run.first))
 
 
-def test_first_repro_trains_on_the_pinned_data(story: Story) -> None:
-    pin = pinned_md5(story.project)
-    assert locked_md5(story.project, "validate", RAW) == pin
-    assert locked_md5(story.project, "featurize", RAW) == pin
-    assert story.first_lineage["data"][RAW] == pin
+def test_first_repro_trains_on_the_pinned_data(first_run: FirstRun) -> None:
+    pin = pinned_md5(first_run.project)
+    assert locked_md5(first_run.project, "validate", RAW) == pin
+    assert locked_md5(first_run.project, "featurize", RAW) == pin
+    assert first_run.first_lineage["data"][RAW] == pin
 
 
-def test_second_repro_runs_no_stage(story: Story) -> None:
-    assert "Running stage" not in output(story.second)
-    assert skipped(story.second) == set(pipeline(story.project))
+def test_second_repro_runs_no_stage(first_run: FirstRun) -> None:
+    assert "Running stage" not in output(first_run.second)
+    assert skipped(first_run.second) == set(pipeline(first_run.project))
 
 
-def test_status_is_clean_after_repro(story: Story) -> None:
-    assert story.status == {}
+def test_status_is_clean_after_repro(trained_project: Project) -> None:
+    assert json.loads(trained_project.dvc("status", "--json").stdout) == {}
 
 
 def test_param_change_reruns_train_and_what_follows_only(story: Story) -> None:
@@ -221,8 +184,10 @@ def test_param_change_reruns_train_and_what_follows_only(story: Story) -> None:
     assert {"validate", "featurize"} <= skipped(story.after_param_change)
 
 
-def test_param_change_gives_a_new_model_with_its_params(story: Story) -> None:
-    before, after = story.first_lineage, story.changed_lineage
+def test_param_change_gives_a_new_model_with_its_params(
+    first_run: FirstRun, story: Story
+) -> None:
+    before, after = first_run.first_lineage, story.changed_lineage
     assert after["params"]["train"]["C"] == 0.5
     assert before["params"]["train"]["C"] == 1.0
     assert after["model"]["digest"] != before["model"]["digest"]
@@ -235,11 +200,11 @@ def test_fresh_clone_pulls_the_pinned_data(story: Story) -> None:
     assert "wrote the bundled sample data" not in output(story.clone.setup)
 
 
-def test_fresh_clone_restores_the_model_without_training(story: Story) -> None:
+def test_fresh_clone_restores_the_model_without_training(first_run: FirstRun, story: Story) -> None:
     clone = story.clone.project
     assert ran(story.clone.repro) == [], "the clone retrained instead of using the pulled outputs"
     assert skipped(story.clone.repro) == set(pipeline(clone))
-    digest = story.first_lineage["model"]["digest"]
+    digest = first_run.first_lineage["model"]["digest"]
     assert lineage(clone)["model"]["digest"] == digest
     assert "sha256:" + sha256(clone.path / "models" / "model.joblib") == digest
 
@@ -325,11 +290,16 @@ def test_a_missing_model_tag_is_an_error_not_a_record(trained_project: Project) 
 # --- reproducibility ------------------------------------------------------------------
 
 
-def test_two_bakes_train_the_same_model(trained_project: Project, story: Story) -> None:
-    """Separate directories and separate remotes, the same pinned data: the same bytes."""
-    assert trained_project.path != story.project.path
-    assert trained_project.remote != story.project.remote
-    one, other = lineage(trained_project), story.first_lineage
+def test_two_bakes_train_the_same_model(
+    trained_project: Project, trained_high_risk: Project
+) -> None:
+    """Separate bakes, directories and remotes, the same pinned data: the same bytes.
+
+    The risk tier only decides the gates, so the high risk bake trains the same model.
+    """
+    assert trained_project.path.parent != trained_high_risk.path.parent
+    assert trained_project.remote != trained_high_risk.remote
+    one, other = lineage(trained_project), lineage(trained_high_risk)
     assert one["data"] == other["data"]
     assert one["model"]["digest"] == other["model"]["digest"]
     assert one["model"]["tag"] == other["model"]["tag"]
@@ -342,7 +312,6 @@ CHOICES = {
     for key, value in DEFAULTS.items()
     if isinstance(value, list) and not key.startswith("_")
 }
-DEFAULT_VARIANT = {key: options[0] for key, options in CHOICES.items()}
 
 
 def variant_id(answers: dict[str, str]) -> str:
@@ -350,13 +319,16 @@ def variant_id(answers: dict[str, str]) -> str:
 
 
 def variants() -> list:
-    """Every combination of cookiecutter.json's choices; all but the default are exhaustive."""
-    params = []
-    for combination in itertools.product(*CHOICES.values()):
-        answers = dict(zip(CHOICES, combination, strict=True))
-        marks = [] if answers == DEFAULT_VARIANT else [pytest.mark.exhaustive]
-        params.append(pytest.param(answers, id=variant_id(answers), marks=marks))
-    return params
+    """Every combination of cookiecutter.json's choices, all exhaustive: the default
+    variant's lint and tests run in the default selection too, as the `lint` and `test`
+    jobs of ci.yml under act (test_workflows.py), so they are not run twice."""
+    return [
+        pytest.param(answers, id=variant_id(answers), marks=[pytest.mark.exhaustive])
+        for answers in (
+            dict(zip(CHOICES, combination, strict=True))
+            for combination in itertools.product(*CHOICES.values())
+        )
+    ]
 
 
 def python_version_of(venv: Path) -> str:

@@ -1,8 +1,8 @@
 """The generated project's service: its own service tests, its pins, its bento.
 
-The slow tests use the session's trained project (baked, set up, reproduced):
-they run its `make test-service` (build, serve, bad input, fuzz, metrics,
-logs, batching) and inspect the bento it builds. The pin check only bakes.
+The slow tests use a copy of the session's trained project (baked, set up,
+reproduced): they run its `make test-service` (build, serve, bad input, fuzz,
+metrics, logs, batching) and inspect the bento it builds. The pin check only bakes.
 """
 
 import os
@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import Project, bake, free_port, wait_until_answering
+from conftest import Project, bake, copy_project, free_port, wait_until_answering
 
 FUZZ_LINE = re.compile(r"^fuzz: (\d+) requests, (\d+) server errors$", re.MULTILINE)
 PYTEST_SUMMARY = re.compile(r"^=+ .* in [\d.]+s.* =+$", re.MULTILINE)
@@ -44,6 +44,12 @@ def bento_pins(bentofile: Path) -> dict[str, str]:
     return pins
 
 
+@pytest.fixture(scope="module")
+def served_project(tmp_path_factory: pytest.TempPathFactory, trained_project: Project) -> Project:
+    """Building and serving write to the project (bentos, logs): a copy of the trained one."""
+    return copy_project(trained_project, tmp_path_factory.mktemp("service"))
+
+
 def test_bentofile_pins_equal_the_lock(tmp_path: Path):
     project = bake(tmp_path)
     python = yaml.safe_load((project / "bentofile.yaml").read_text())["python"]
@@ -55,8 +61,8 @@ def test_bentofile_pins_equal_the_lock(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_service_tests_pass_and_report_the_fuzz_count(trained_project: Project):
-    result = trained_project.make("test-service")
+def test_service_tests_pass_and_report_the_fuzz_count(served_project: Project):
+    result = served_project.make("test-service")
     output = result.stdout
 
     fuzz = FUZZ_LINE.search(output)
@@ -71,16 +77,16 @@ def test_service_tests_pass_and_report_the_fuzz_count(trained_project: Project):
 
 
 @pytest.mark.slow
-def test_make_serve_serves_the_model_just_trained(trained_project: Project, tmp_path: Path):
+def test_make_serve_serves_the_model_just_trained(served_project: Project, tmp_path: Path):
     """From a shell with no BentoML settings: the CLI must look in the project's store."""
     port, log = free_port(), tmp_path / "serve.log"
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, **trained_project.env}
+    env = {**os.environ, **served_project.env}
     env.pop("BENTOML_HOME", None)
     with log.open("w") as output:
         process = subprocess.Popen(
-            ["make", "serve", f"SERVE_PORT={port}", f"VENV={trained_project.venv}"],
-            cwd=trained_project.path, env=env, stdout=output, stderr=subprocess.STDOUT,
+            ["make", "serve", f"SERVE_PORT={port}", f"VENV={served_project.venv}"],
+            cwd=served_project.path, env=env, stdout=output, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
@@ -89,20 +95,20 @@ def test_make_serve_serves_the_model_just_trained(trained_project: Project, tmp_
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
-    assert served["lineage_id"] == trained_project.read_json("models/lineage.json")["lineage_id"]
+    assert served["lineage_id"] == served_project.read_json("models/lineage.json")["lineage_id"]
 
 
 @pytest.mark.slow
-def test_bento_carries_a_dockerfile_and_the_pinned_requirements(trained_project: Project):
-    tag = trained_project.cli("bento").stdout.strip().splitlines()[-1]
+def test_bento_carries_a_dockerfile_and_the_pinned_requirements(served_project: Project):
+    tag = served_project.cli("bento").stdout.strip().splitlines()[-1]
     name, version = tag.split(":")
     # The project keeps its BentoML store in .bentoml/ unless BENTOML_HOME says otherwise.
-    home = Path(os.environ.get("BENTOML_HOME") or trained_project.path / ".bentoml")
+    home = Path(os.environ.get("BENTOML_HOME") or served_project.path / ".bentoml")
     bento = home / "bentos" / name / version
 
     dockerfile = bento / "env" / "docker" / "Dockerfile"
     assert dockerfile.is_file(), f"no Dockerfile in {bento}/env/docker"
-    python_version = trained_project.read_json(".cruft.json")["context"]["cookiecutter"][
+    python_version = served_project.read_json(".cruft.json")["context"]["cookiecutter"][
         "python_version"
     ]
     docker = dockerfile.read_text()
@@ -111,10 +117,10 @@ def test_bento_carries_a_dockerfile_and_the_pinned_requirements(trained_project:
 
     requirements = (bento / "env" / "python" / "requirements.txt").read_text()
     required = {normalized(n): v for n, v in LOCK_ENTRY.findall(requirements)}
-    pins = bento_pins(trained_project.path / "bentofile.yaml")
+    pins = bento_pins(served_project.path / "bentofile.yaml")
     assert required == pins
 
     assert (bento / "src" / "lineage.json").is_file()
-    lineage = trained_project.read_json("models/lineage.json")
+    lineage = served_project.read_json("models/lineage.json")
     labels = yaml.safe_load((bento / "bento.yaml").read_text())["labels"]
     assert labels["model_tag"] == lineage["model"]["tag"]

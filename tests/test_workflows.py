@@ -24,11 +24,9 @@ from typing import Any
 import pytest
 import yaml
 from act.harness import GitHubRepo, git, glob_regex, run_act, triggered
-from conftest import DEFAULTS, Project, bake, run
+from conftest import DEFAULTS, REGISTRY, Project, bake, copy_project, run
 
 REPO = f"{DEFAULTS['github_owner']}/{DEFAULTS['project']}"
-# Not the default, so the release test shows the answer reaches the pushed image.
-REGISTRY = "registry.example.com/ml/sample-classifier"
 PR_NUMBER = 7
 MARKER = f"<!-- {DEFAULTS['project']}:ci-report -->"
 
@@ -60,7 +58,7 @@ def test_push_touching_only_deploy_starts_deploy_not_release(workflows):
 
 
 def test_push_changing_the_model_starts_release_not_deploy(workflows):
-    for changed in (["params.yaml"], ["src/sample_classifier/train.py"],
+    for changed in (["params.yaml"], ["src/sample_classifier/pipeline/train.py"],
                     ["data/raw/breast_cancer.csv.dvc"], ["dvc.lock", "metrics/metrics.json"]):
         assert "release" in started(workflows, "push", changed)
         assert "deploy" not in started(workflows, "push", changed)
@@ -78,12 +76,11 @@ def test_other_branches_and_docs_start_neither(workflows):
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory, act_venv: Path) -> Path:
-    """A bare repository holding a project trained on main, its data in the remote."""
+def seed(tmp_path_factory, trained_project: Project) -> Path:
+    """A bare repository holding a project trained on main, its data in the remote:
+    a copy of the session's trained project (baked with REGISTRY), committed and pushed."""
     root = tmp_path_factory.mktemp("seed")
-    project = Project(bake(root / "bake", image_registry=REGISTRY), act_venv, root / "remote")
-    project.make("setup")
-    project.make("repro")
+    project = copy_project(trained_project, root)
     project.commit_all("Train the first model")
     project.dvc("push", "--run-cache")
     git(root, "clone", "--quiet", "--bare", str(project.path), str(root / "seed.git"))
@@ -169,10 +166,10 @@ def test_pr_that_passes_the_gates_is_green_and_keeps_one_comment(repo, act_venv)
 def test_pr_with_a_degraded_model_fails_at_the_gate_and_says_why(repo, act_venv):
     git(repo.work, "switch", "--quiet", "-c", "broken-labels")
     # A bug that shuffles the labels: the model learns nothing.
-    edit(repo, "src/sample_classifier/train.py",
+    edit(repo, "src/sample_classifier/pipeline/train.py",
          "model.fit(train[feature_names()], train[label])",
          "model.fit(train[feature_names()], train[label].sample(frac=1.0, random_state=0))")
-    repo.commit("Refactor training", "src/sample_classifier/train.py")
+    repo.commit("Refactor training", "src/sample_classifier/pipeline/train.py")
     repo.push("broken-labels")
     result = act(repo, "pull_request", repo.pull_request_event(PR_NUMBER, "broken-labels"),
                  "ci.yml", act_venv, "-j", "gates")
@@ -368,7 +365,6 @@ def serve_fake_service(lineage_id: str) -> ThreadingHTTPServer:
 @pytest.mark.parametrize(("served", "passes"), [("a" * 16, True), ("f" * 16, False)])
 def test_smoke_deployed_checks_the_service_serves_the_manifest(new_project, served, passes):
     project = new_project()
-    project.make("install")
     (project.path / "deploy" / "staging.yaml").write_text(manifest("staging", "low", "a"))
     server = serve_fake_service(served)
     try:
