@@ -159,7 +159,9 @@ class Project:
                 os.utime(built_from, (before, before))
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return run([str(self.venv / "bin" / self.package), *args], self.path, self.env, check)
+        # `python -m`, not the console script: PYTHONPATH decides which checkout runs.
+        command = [str(self.venv / "bin" / "python"), "-m", self.package, *args]
+        return run(command, self.path, self.env, check)
 
     def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return run([str(self.venv / "bin" / "dvc"), *args], self.path, self.env, check)

@@ -131,8 +131,10 @@ def repository(tmp_path: Path, monkeypatch) -> tuple[Path, dict[str, str]]:
     promoted_twice(root)
     fake_venv(root)
     executable(tmp_path / "bin" / "gh", GH_STANDIN)
+    # An on-call engineer's shell, not a workflow run (where gh lends git its token).
+    shell = {key: value for key, value in os.environ.items() if key != "GITHUB_ACTIONS"}
     env = {
-        **os.environ,
+        **shell,
         **identity,
         "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "GH_CALLS": str(tmp_path / "gh-calls.txt"),
