@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,14 +55,14 @@ def stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def s3_server(scratch: Path) -> Iterator[str]:
     """An S3-compatible server on 127.0.0.1 holding an empty bucket; stopped afterwards."""
     if not MOTO_SERVER.exists():
         pytest.fail(f"{MOTO_SERVER} is missing: run `make .cache/moto-venv/.installed`")
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("moto") / "moto_server.log"
+    log = scratch / "moto_server.log"
     with log.open("w") as sink:
         server = subprocess.Popen(
             [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
@@ -76,6 +77,12 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield endpoint
     finally:
         stop(server)
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with s3_server(tmp_path_factory.mktemp("moto")) as endpoint:
+        yield endpoint
 
 
 def bucket_keys(endpoint: str) -> list[str]:

@@ -8,7 +8,9 @@ import yaml
 
 from {{ cookiecutter.package }}.config import PROJECT
 from {{ cookiecutter.package }}.deploy.manifest import Manifest, Traffic, Version
-from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import (
+from {{ cookiecutter.package }}.deploy.targets.kubernetes_files import differences, write
+from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import objects, render
+from {{ cookiecutter.package }}.deploy.targets.kubernetes_settings import (
     ACTIVE_REPLICAS,
     BENTOML_HOME,
     CANARY_POOL,
@@ -19,10 +21,6 @@ from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import (
     RenderError,
     checked_name,
     deployment_name,
-    differences,
-    objects,
-    render,
-    write,
 )
 
 REPOSITORY = "registry.example.com/team/model"

@@ -17,8 +17,8 @@ import yaml
 from {{ cookiecutter.package }}.config import Paths
 from {{ cookiecutter.package }}.deploy import DeployError
 from {{ cookiecutter.package }}.deploy.manifest import Version
-from {{ cookiecutter.package }}.deploy.reconcile import Outcome, Reconciler, stop_environment
-from {{ cookiecutter.package }}.deploy.targets.local import LocalTarget
+from {{ cookiecutter.package }}.deploy.reconcile import Outcome, Reconciler
+from {{ cookiecutter.package }}.deploy.targets.local import LocalTarget, stop_environment
 from {{ cookiecutter.package }}.deploy.verify import claims
 from {{ cookiecutter.package }}.serving.process import free_port
 

@@ -17,8 +17,7 @@ import pytest
 
 from {{ cookiecutter.package }}.cli.deploy import print_outcome
 from {{ cookiecutter.package }}.deploy import DeployError
-from {{ cookiecutter.package }}.deploy.reconcile import stop_environment
-from {{ cookiecutter.package }}.deploy.targets.local import answers, pid_alive
+from {{ cookiecutter.package }}.deploy.targets.local import answers, pid_alive, stop_environment
 
 
 def served_tag(env) -> str:

@@ -7,7 +7,7 @@ from {{ cookiecutter.package }}.deploy import DeployError
 from {{ cookiecutter.package }}.deploy.manifest import load_manifest
 from {{ cookiecutter.package }}.deploy.targets import kubernetes
 from {{ cookiecutter.package }}.deploy.targets.kubernetes import apply, check_rendered
-from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import rendered_dir
+from {{ cookiecutter.package }}.deploy.targets.kubernetes_files import rendered_dir
 
 
 @pytest.fixture

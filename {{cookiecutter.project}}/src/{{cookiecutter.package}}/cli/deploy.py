@@ -143,11 +143,11 @@ def check_manifests() -> None:
 def render_k8s(environments: tuple[str, ...], check: bool) -> None:
     """Render deploy/<env>.yaml into Kubernetes manifests in deploy/k8s/<env>/."""
     from {{ cookiecutter.package }}.deploy.manifest import ManifestError
-    from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import (
-        RenderError,
+    from {{ cookiecutter.package }}.deploy.targets.kubernetes_files import (
         found_environments,
         render_environments,
     )
+    from {{ cookiecutter.package }}.deploy.targets.kubernetes_settings import RenderError
 
     p = project()
     chosen = list(dict.fromkeys(environments)) or found_environments(p)
@@ -168,7 +168,7 @@ def render_k8s(environments: tuple[str, ...], check: bool) -> None:
 @click.argument("environment", type=ENVIRONMENT)
 def stop(environment: str) -> None:
     """Stop the local router and every version of ENVIRONMENT."""
-    from {{ cookiecutter.package }}.deploy.reconcile import stop_environment
+    from {{ cookiecutter.package }}.deploy.targets.local import stop_environment
 
     stopped = stop_environment(project(), environment)
     click.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")

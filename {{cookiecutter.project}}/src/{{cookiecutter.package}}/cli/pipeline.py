@@ -34,9 +34,14 @@ def stage_command(name: str) -> click.Command:
 @click.command()
 def pull() -> None:
     """Fetch the pinned data from the DVC remote (an error naming what is missing and where)."""
+    from {{ cookiecutter.package }}.bootstrap import ensure_s3_endpoint
     from {{ cookiecutter.package }}.remote import pull_pinned_data
 
-    click.echo(pull_pinned_data(project().root))
+    root = project().root
+    # A CI job's fresh checkout has no .dvc/config.local: an S3-compatible
+    # server's endpoint (DVC_S3_ENDPOINT_URL) is set here, before the first pull.
+    ensure_s3_endpoint(root)
+    click.echo(pull_pinned_data(root))
 
 
 @click.command()

@@ -32,7 +32,7 @@ from {{ cookiecutter.package }}.deploy import DeployError
 from {{ cookiecutter.package }}.deploy.manifest import Manifest, Version, load_manifest
 from {{ cookiecutter.package }}.deploy.targets.local import LocalTarget, loopback
 from {{ cookiecutter.package }}.deploy.verify import claims, smoke, verify
-from {{ cookiecutter.package }}.serving.process import stop_processes, stop_tree
+from {{ cookiecutter.package }}.serving.process import stop_processes
 
 
 @dataclass
@@ -286,19 +286,3 @@ class Reconciler:
 
 def named_tags(manifest: Manifest) -> set[str]:
     return {v.bento_tag for v in (manifest.current, manifest.previous) if v is not None}
-
-
-def stop_environment(p: Paths, environment: str) -> list[str]:
-    """Stop the router and every version of an environment, half-dead ones included."""
-    target = LocalTarget(p, environment, 0)
-    state = target.load_state()
-    stopped = []
-    for tag, entry in state["versions"].items():
-        health, _ = target.version_health(tag, entry)
-        target.stop_version(tag, entry)
-        stopped.append(tag if health == "running" else f"{tag} ({health})")
-    if state.get("router"):
-        stop_tree(state["router"]["pid"])
-        stopped.append("router")
-    target.save_state({"router": None, "versions": {}})
-    return stopped

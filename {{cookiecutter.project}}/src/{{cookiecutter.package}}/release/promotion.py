@@ -79,7 +79,7 @@ def write_manifest(p: Paths, manifest: Manifest, lineage: dict[str, Any]) -> lis
     this machine, from the last trained model) has nothing to render, and the
     Kubernetes target refuses rendered objects that no longer match.
     """
-    from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import write_rendered
+    from {{ cookiecutter.package }}.deploy.targets.kubernetes_files import write_rendered
 
     if lineage["lineage_id"] != manifest.current.lineage_id:
         raise ReleaseError(

@@ -10,11 +10,8 @@ never points at pods that are not ready: the versioned Deployments first
 from {{ cookiecutter.package }}.config import PROJECT, Paths
 from {{ cookiecutter.package }}.deploy import DeployError
 from {{ cookiecutter.package }}.deploy.manifest import Manifest, load_manifest
-from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import (
-    differences,
-    render,
-    rendered_dir,
-)
+from {{ cookiecutter.package }}.deploy.targets.kubernetes_files import differences, rendered_dir
+from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import render
 from {{ cookiecutter.package }}.shell import run
 
 

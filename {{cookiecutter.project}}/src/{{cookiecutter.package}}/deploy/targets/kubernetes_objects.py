@@ -23,67 +23,34 @@ fields that changed. Rendering is a pure function of the manifest: the same
 manifest always gives the same bytes, which `render-k8s --check` relies on.
 """
 
-import re
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from {{ cookiecutter.package }}.config import ENVIRONMENTS, PACKAGE, PROJECT, Paths
-from {{ cookiecutter.package }}.deploy.manifest import Manifest, Version, load_manifest
-
-# --- Settings. Change them here, run `render-k8s` and commit the result. -------------
-ACTIVE_REPLICAS = {"staging": 1, "production": 2}  # `current`, and the HPA's floor
-MAX_REPLICAS = {"staging": 2, "production": 6}  # the HPA's ceiling
-WARM_REPLICAS = 1  # `previous`, ready for an instant rollback
-CANARY_POOL = 4  # pods both versions share during a canary
-TARGET_CPU_PERCENT = 70  # the HPA adds pods above this average CPU use
-RESOURCES = {
-    "requests": {"cpu": "250m", "memory": "512Mi"},
-    "limits": {"cpu": "1", "memory": "1Gi"},
-}
-# -------------------------------------------------------------------------------------
-
-PORT = 3000  # BentoML serves the API, /livez, /readyz and /metrics on one port
-SERVICE_PORT = 80
-BENTO_UID = 1034  # the `bentoml` user of images built by `bentoml containerize`
-ANNOTATION = "gitops-ml"  # prefix of this project's annotations
-NAME_LIMIT = 63  # a DNS label: the longest Service name, namespace or label value
-SUBDOMAIN_LIMIT = 253  # the longest Deployment name
-# The root filesystem is read-only. BentoML writes its home (store folders and
-# Prometheus multiprocess files) and /tmp (worker sockets); the service writes
-# the prediction log the drift monitor reads to PREDICTION_LOG_DIR.
-BENTOML_HOME = "/var/lib/bentoml"
-PREDICTION_LOG_DIR = "/var/log/predictions"
-WRITABLE = {  # emptyDir volume -> (mount path, size limit)
-    "tmp": ("/tmp", "256Mi"),
-    "bentoml-home": (BENTOML_HOME, "256Mi"),
-    "prediction-logs": (PREDICTION_LOG_DIR, "1Gi"),
-}
-POD_SECURITY = {
-    "runAsNonRoot": True,
-    "runAsUser": BENTO_UID,
-    "runAsGroup": BENTO_UID,
-    "fsGroup": BENTO_UID,
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
-CONTAINER_SECURITY = {
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "capabilities": {"drop": ["ALL"]},
-}
-ENV = {
-    "BENTOML_DO_NOT_TRACK": "true",
-    "BENTOML_HOME": BENTOML_HOME,
-    "PREDICTION_LOG_DIR": PREDICTION_LOG_DIR,
-}
-# Argo CD applies wave 0 (the Deployments) and waits until they are healthy
-# before wave 1 (the Service and HPA) points traffic at them.
-LATER_WAVE = {"argocd.argoproj.io/sync-wave": "1"}
-
-
-class RenderError(ValueError):
-    """A manifest that cannot run on Kubernetes as it is."""
+from {{ cookiecutter.package }}.config import PACKAGE, manifest_relative
+from {{ cookiecutter.package }}.deploy.manifest import Manifest, Version
+from {{ cookiecutter.package }}.deploy.targets.kubernetes_settings import (
+    ACTIVE_REPLICAS,
+    ANNOTATION,
+    CANARY_POOL,
+    CONTAINER_SECURITY,
+    ENV,
+    LATER_WAVE,
+    MAX_REPLICAS,
+    POD_SECURITY,
+    PORT,
+    RESOURCES,
+    SERVICE_PORT,
+    TARGET_CPU_PERCENT,
+    WARM_REPLICAS,
+    WRITABLE,
+    RenderError,
+    base_name,
+    deployment_name,
+    environment_labels,
+    provenance,
+    version_labels,
+)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -95,49 +62,6 @@ class _Dumper(yaml.SafeDumper):
 
 def to_yaml(document: dict[str, Any]) -> str:
     return yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=1000)
-
-
-# --- names and labels ----------------------------------------------------------------
-
-
-def checked_name(name: str, limit: int = NAME_LIMIT) -> str:
-    if len(name) > limit:
-        raise RenderError(
-            f"{name!r} has {len(name)} characters; Kubernetes allows {limit} "
-            "here (shorten the project name)"
-        )
-    return name
-
-
-def short_version(version: Version) -> str:
-    """The bento version's first 8 characters, as a DNS label fragment."""
-    raw = version.bento_tag.split(":", 1)[1]
-    return re.sub(r"[^a-z0-9]+", "-", raw)[:8].strip("-")
-
-
-def base_name(environment: str) -> str:
-    return checked_name(f"{PROJECT}-{environment}")
-
-
-def deployment_name(environment: str, version: Version) -> str:
-    return checked_name(f"{PROJECT}-{environment}-{short_version(version)}", SUBDOMAIN_LIMIT)
-
-
-def environment_labels(environment: str) -> dict[str, str]:
-    return {"app": checked_name(PROJECT), "environment": environment}
-
-
-def version_labels(environment: str, version: Version) -> dict[str, str]:
-    return {**environment_labels(environment), "version": short_version(version)}
-
-
-def provenance(version: Version) -> dict[str, str]:
-    """What runs in these pods, for `kubectl describe` and `lineage`."""
-    return {
-        f"{ANNOTATION}/bento-tag": version.bento_tag,
-        f"{ANNOTATION}/model-tag": version.model_tag,
-        f"{ANNOTATION}/lineage-id": version.lineage_id,
-    }
 
 
 # --- replicas ------------------------------------------------------------------------
@@ -315,9 +239,10 @@ def roles(manifest: Manifest) -> dict[str, Version]:
         versions["previous"] = manifest.previous
     for role, version in versions.items():
         if version.image is None:
+            source = manifest_relative(manifest.environment)
             raise RenderError(
-                f"deploy/{manifest.environment}.yaml: the {role} version {version.bento_tag} "
-                "has no image digest; Kubernetes runs images, so the manifest needs "
+                f"{source}: the {role} version {version.bento_tag} has no image digest; "
+                "Kubernetes runs images, so the manifest needs "
                 "`image: <repository>@sha256:<digest>` (the release workflow records it)"
             )
     return versions
@@ -329,7 +254,7 @@ def objects(manifest: Manifest) -> dict[str, dict[str, Any]]:
     names = {deployment_name(manifest.environment, v) for v in versions.values()}
     if len(names) < len(versions):
         raise RenderError(
-            f"deploy/{manifest.environment}.yaml: current and previous both render to "
+            f"{manifest_relative(manifest.environment)}: current and previous both render to "
             f"{names.pop()}; their bento versions must differ in the first 8 characters"
         )
     counts = dict(zip(("current", "previous"), replica_counts(manifest), strict=True))
@@ -343,78 +268,10 @@ def objects(manifest: Manifest) -> dict[str, dict[str, Any]]:
 def render(manifest: Manifest) -> dict[str, str]:
     """File name -> YAML text for deploy/k8s/<env>/, kustomization.yaml last."""
     header = (
-        f"# Rendered from deploy/{manifest.environment}.yaml by `{PACKAGE} render-k8s`.\n"
+        f"# Rendered from {manifest_relative(manifest.environment)} by `{PACKAGE} render-k8s`.\n"
         "# Do not edit: change the manifest (or the settings in "
-        f"src/{PACKAGE}/deploy/targets/kubernetes_objects.py) and render again.\n"
+        f"src/{PACKAGE}/deploy/targets/kubernetes_settings.py) and render again.\n"
     )
     files = {name: header + to_yaml(obj) for name, obj in objects(manifest).items()}
     files["kustomization.yaml"] = header + to_yaml(kustomization(list(files)))
     return files
-
-
-def rendered_dir(p: Paths, environment: str) -> Path:
-    return p.deploy_dir / "k8s" / environment
-
-
-def differences(folder: Path, files: dict[str, str]) -> list[str]:
-    """How the folder's YAML files differ from a rendering; empty when equal."""
-    present = {path.name for path in folder.glob("*.yaml")}
-    missing = [f"missing {name}" for name in files if name not in present]
-    extra = [f"not rendered {name}" for name in sorted(present - set(files))]
-    changed = [
-        f"changed {name}"
-        for name in files
-        if name in present and (folder / name).read_bytes() != files[name].encode()
-    ]
-    return missing + changed + extra
-
-
-def write(folder: Path, files: dict[str, str]) -> list[str]:
-    """Make the folder hold exactly this rendering; return what changed."""
-    changes = differences(folder, files)
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in folder.glob("*.yaml"):
-        if path.name not in files:
-            path.unlink()
-    for name, text in files.items():
-        if f"changed {name}" in changes or f"missing {name}" in changes:
-            (folder / name).write_bytes(text.encode())
-    return changes
-
-
-def write_rendered(p: Paths, manifest: Manifest) -> list[str]:
-    """Render a manifest into its folder; the folder, repository-relative (for the commit)."""
-    folder = rendered_dir(p, manifest.environment)
-    write(folder, render(manifest))
-    return [str(folder.relative_to(p.root))]
-
-
-def found_environments(p: Paths) -> list[str]:
-    return [env for env in ENVIRONMENTS if p.manifest(env).exists()]
-
-
-def canary_note(manifest: Manifest) -> str | None:
-    """How far the replica split is from the canary share asked for, during a canary."""
-    if not in_canary(manifest):
-        return None
-    current, _ = replica_counts(manifest)
-    return (
-        f"{manifest.environment}: canary {manifest.traffic.canary}% asked, about "
-        f"{effective_canary_percent(manifest)}% by replica count ({current} of "
-        f"{CANARY_POOL} pods); see docs/kubernetes.md"
-    )
-
-
-def render_environments(p: Paths, environments: list[str], check: bool) -> tuple[list[str], bool]:
-    """Render (or, with `check`, compare) each environment; the report and whether any was stale."""
-    lines, stale = [], False
-    for environment in environments:
-        manifest = load_manifest(p.manifest(environment))
-        files = render(manifest)
-        folder = rendered_dir(p, environment)
-        changes = differences(folder, files) if check else write(folder, files)
-        stale = stale or bool(changes)
-        state = ("stale: " if check else "updated: ") + ", ".join(changes) if changes else "ok"
-        lines += [note for note in [canary_note(manifest)] if note]
-        lines.append(f"deploy/k8s/{environment}: {state}")
-    return lines, stale

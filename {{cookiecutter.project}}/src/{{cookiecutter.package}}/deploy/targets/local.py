@@ -194,3 +194,22 @@ class LocalTarget:
                 log = (self.dir / "logs" / f"{log_name}.log").read_text()[-2000:]
                 raise RuntimeError(f"{failure}:\n{log}")
             time.sleep(0.1)
+
+
+def stop_environment(p: Paths, environment: str) -> list[str]:
+    """Stop the router and every version of an environment, half-dead ones included.
+
+    It needs no manifest: this stops whatever the state says runs.
+    """
+    target = LocalTarget(p, environment, 0)
+    state = target.load_state()
+    stopped = []
+    for tag, entry in state["versions"].items():
+        health, _ = target.version_health(tag, entry)
+        target.stop_version(tag, entry)
+        stopped.append(tag if health == "running" else f"{tag} ({health})")
+    if state.get("router"):
+        stop_tree(state["router"]["pid"])
+        stopped.append("router")
+    target.save_state({"router": None, "versions": {}})
+    return stopped
