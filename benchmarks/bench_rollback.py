@@ -97,7 +97,8 @@ def main() -> None:
     new_version_deploy = timed(story, "deploy v2", cli, "deploy", "production")
     warm = rollback(story, cli, port, v1)
     # The cold baseline: the same revert, with v1 not running when it lands.
-    story.run("undo the rollback", "git", "revert", "--no-edit", "HEAD")
+    # Promote v2 again (a revert of the revert is refused: it would re-promote by hand).
+    story.run("promote v2 again", cli, "promote", "production", quiet=True)
     timed(story, "deploy v2 again", cli, "deploy", "production")
     state = json.loads((project / ".deploy/production/state.json").read_text())
     os.kill(state["versions"][v1]["pid"], 15)
