@@ -31,6 +31,12 @@ def deployed_lineage_relative(environment: str) -> str:
     return f"{MANIFEST_DIR}/lineage/{environment}.json"
 
 
+def rendered_relative(environment: str) -> str:
+    """`deploy/k8s/<env>`: the Kubernetes objects rendered from the manifest, committed with it."""
+    manifest_relative(environment)  # the same check of the name
+    return f"{MANIFEST_DIR}/k8s/{environment}"
+
+
 def find_root(start: Path | None = None) -> Path:
     """The repository root: the nearest folder upwards holding dvc.yaml."""
     here = (start or Path.cwd()).resolve()

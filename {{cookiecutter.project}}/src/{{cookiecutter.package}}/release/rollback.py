@@ -12,12 +12,10 @@ One owner: `<package> rollback`, `make rollback` and rollback.yml all call
 from dataclasses import dataclass
 from pathlib import Path
 
-from {{ cookiecutter.package }}.config import deployed_lineage_relative, manifest_relative
+from {{ cookiecutter.package }}.config import deployed_lineage_relative, manifest_relative, rendered_relative
 from {{ cookiecutter.package }}.release import ReleaseError
 from {{ cookiecutter.package }}.release.proposal import propose, start_branch
 from {{ cookiecutter.package }}.shell import git
-
-RENDERED_DIR = "deploy/k8s"
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,7 @@ def changed_in(root: Path, sha: str) -> list[tuple[str, str]]:
 
 def belongs_to_deploy(path: str, environment: str) -> bool:
     """The files one promotion commit of `environment` writes (promotion.write_manifest)."""
-    rendered = f"{RENDERED_DIR}/{environment}/"
+    rendered = rendered_relative(environment) + "/"
     own = {manifest_relative(environment), deployed_lineage_relative(environment)}
     return path in own or path.startswith(rendered)
 

@@ -6,7 +6,7 @@ it with what the manifest renders to, and a promotion commits it.
 
 from pathlib import Path
 
-from {{ cookiecutter.package }}.config import ENVIRONMENTS, Paths
+from {{ cookiecutter.package }}.config import ENVIRONMENTS, Paths, rendered_relative
 from {{ cookiecutter.package }}.deploy.manifest import Manifest, load_manifest
 from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import (
     effective_canary_percent,
@@ -18,7 +18,7 @@ from {{ cookiecutter.package }}.deploy.targets.kubernetes_settings import CANARY
 
 
 def rendered_dir(p: Paths, environment: str) -> Path:
-    return p.deploy_dir / "k8s" / environment
+    return p.root / rendered_relative(environment)
 
 
 def differences(folder: Path, files: dict[str, str]) -> list[str]:
