@@ -12,7 +12,11 @@ One owner: `<package> rollback`, `make rollback` and rollback.yml all call
 from dataclasses import dataclass
 from pathlib import Path
 
-from {{ cookiecutter.package }}.config import deployed_lineage_relative, manifest_relative, rendered_relative
+from {{ cookiecutter.package }}.config import (
+    deployed_lineage_relative,
+    manifest_relative,
+    rendered_relative,
+)
 from {{ cookiecutter.package }}.release import ReleaseError
 from {{ cookiecutter.package }}.release.proposal import propose, start_branch
 from {{ cookiecutter.package }}.shell import git
