@@ -57,7 +57,7 @@ def test_the_comment_carries_the_verdict_bento_diffs_gates_and_lineage(reported)
 def test_a_gate_report_of_another_model_is_not_shown(reported):
     stale = gate_report(passed=True) | {"lineage_id": "b" * 16}
     write_json(stale, reported.reports_dir / "gate.json")
-    body = render_comment(reported, "f" * 40, None, "failure")
+    body = render_comment(reported, "f" * 40, "failure")
     assert "**No gate report** for this commit: `dvc repro` ended with `failure`" in body
     assert "Bento: `not built`" in body and "| baseline | FAILED |" not in body
 

@@ -105,9 +105,11 @@ def lineage_table(lineage: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def render_comment(p: Paths, base: str, bento_tag: str | None, repro_outcome: str) -> str:
+def render_comment(p: Paths, base: str, repro_outcome: str) -> str:
     lineage = read_json(p.lineage) if p.lineage.exists() else {}
     report = gate_report(p, lineage)
+    # The gate stage built the bento it checked: the comment names that one, built once.
+    bento_tag = report.get("bento_tag") if report else None
     gate_md = (p.reports_dir / "gate.md").read_text().strip() if report else ""
     run_url = run_link()
     sections = [
@@ -165,10 +167,7 @@ def post_or_update(root: Path, repo: str, number: str, body: str) -> str:
 
 def publish(p: Paths, base: str, number: str | None, repo: str | None, repro_outcome: str) -> str:
     """Write reports/pr-comment.md; post it (or update the one posted before) if on a PR."""
-    lineage = read_json(p.lineage) if p.lineage.exists() else {}
-    report = gate_report(p, lineage) or {}
-    # The gate stage built the bento it checked: the comment names that one, built once.
-    body = render_comment(p, base, report.get("bento_tag"), repro_outcome)
+    body = render_comment(p, base, repro_outcome)
     p.reports_dir.mkdir(exist_ok=True)
     (p.reports_dir / "pr-comment.md").write_text(body)
     if not number or not repo:
