@@ -8,6 +8,9 @@ VENV := .venv
 BIN := $(abspath $(VENV))/bin
 MOTO_VENV := .cache/moto-venv
 PYTEST_ARGS ?=
+# One test worker per core; the tests that share a trained story stay on one
+# worker (see tests/conftest.py). PARALLEL= runs everything in one process.
+PARALLEL ?= -n auto --dist loadgroup
 export BENTOML_DO_NOT_TRACK := true
 export UV_PYTHON_DOWNLOADS := never
 
@@ -20,12 +23,12 @@ demo: tools ## Bake a project with the default answers and run its whole story
 	$(BIN)/python scripts/demo.py
 
 test: tools $(MOTO_VENV)/.installed ## Run the template's tests (the run CI does)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS)
 
 # Everything but the slow tests (nothing trains, builds or serves): hooks, the bake
 # matrix, the workflows' security lint and triggers, the Kubernetes rendering.
 test-fast: tools ## The inner loop, under 90 s: `make test` without the slow tests
-	$(BIN)/pytest -m "not slow and not exhaustive" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not slow and not exhaustive" $(PARALLEL) $(PYTEST_ARGS)
 
 tools: $(VENV)/.installed
 

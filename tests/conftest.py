@@ -16,11 +16,20 @@ default, and the high risk tier); the tests that only read use them as they
 are, the tests that change a project take a copy (`copy_project`: the checkout
 with its git history, DVC cache and BentoML store, and its DVC remote, the
 remote's path fixed up), so nothing trains twice to start from the same state.
+
+Workers. `make test` runs the tests on every core (pytest-xdist). Each worker
+has its own copy of the environment (two act jobs re-pointing one editable
+install would race); the two trained projects are trained once per run, by the
+first worker that asks, and every worker reads its own copy (dvc and git take
+locks in a repository). A module whose tests share an expensive module fixture
+(a story, a seed) runs on one worker, so that fixture too is built once.
 """
 
+import dataclasses
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -34,6 +43,7 @@ import httpx
 import pytest
 import yaml
 from cookiecutter.main import cookiecutter
+from filelock import FileLock
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 # pytest-cookies renders cookiecutter.json before cookiecutter puts the template
@@ -218,6 +228,27 @@ def lock_key(lock: Path = GENERATED_LOCK) -> str:
     return hashlib.sha256(lock.read_bytes()).hexdigest()[:12]
 
 
+# Modules whose tests share an expensive module fixture (a trained story, a seed
+# repository, a served copy), heaviest first: each runs on one worker (a
+# parametrized story once per parameter), and the heaviest start first so that
+# no long one starts last.
+ONE_WORKER_MODULES = ("test_workflows", "test_lifecycle", "test_workflow_variants",
+                      "test_service", "test_pipeline", "test_s3_remote")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        module = item.path.stem
+        return ONE_WORKER_MODULES.index(module) if module in ONE_WORKER_MODULES else 99
+
+    for item in items:
+        if rank(item) < 99:
+            story = getattr(item, "callspec", None) and item.callspec.params.get("story")
+            group = f"{item.path.stem}[{story}]" if isinstance(story, str) else item.path.stem
+            item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=rank)  # stable: the order inside a module stays
+
+
 @pytest.fixture(scope="session", autouse=True)
 def git_identity() -> Iterator[None]:
     saved = {key: os.environ.get(key) for key in GIT_IDENTITY}
@@ -243,9 +274,34 @@ def cached_venv(name: str, project: Path, *make_args: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def project_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The generated project's environment, built once from its lock file."""
-    return cached_venv("project-venv", bake(tmp_path_factory.mktemp("venv-bake")))
+def project_venv(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The generated project's environment, built once from its lock file (per worker)."""
+    name = "project-venv" if worker_id in ("master", "gw0") else f"project-venv-{worker_id}"
+    return cached_venv(name, bake(tmp_path_factory.mktemp("venv-bake")))
+
+
+def once_per_run(factory: pytest.TempPathFactory, worker_id: str, name: str, build):
+    """`build(root)` run once per test run, by the first worker that asks; the others
+    wait for it and get the same (pickled) result."""
+    base = factory.getbasetemp()
+    if worker_id != "master":
+        base = base.parent  # the folder every worker's base sits in
+    root, result = base / f"once-{name}", base / f"once-{name}.pickle"
+    with FileLock(base / f"once-{name}.lock"):
+        if not result.exists():
+            root.mkdir(exist_ok=True)
+            result.write_bytes(pickle.dumps(build(root)))
+        return pickle.loads(result.read_bytes())
+
+
+def own_copy(shared: "Project", factory: pytest.TempPathFactory, worker_id: str,
+             venv: Path) -> "Project":
+    """A worker's own copy of a project trained once per run (the project itself alone)."""
+    if worker_id == "master":
+        return shared
+    copy = copy_project(shared, factory.mktemp("trained-copy"))
+    copy.venv = venv
+    return copy
 
 
 @pytest.fixture(scope="session")
@@ -296,11 +352,19 @@ REGISTRY = "registry.example.com/ml/sample-classifier"
 
 
 @pytest.fixture(scope="session")
-def first_run(tmp_path_factory: pytest.TempPathFactory, project_venv: Path) -> FirstRun:
+def first_run(tmp_path_factory: pytest.TempPathFactory, project_venv: Path,
+              worker_id: str) -> FirstRun:
+    """The one training of the default project in a test run (see `take_first_run`)."""
+    shared = once_per_run(tmp_path_factory, worker_id, "trained",
+                          lambda root: take_first_run(root, project_venv))
+    project = own_copy(shared.project, tmp_path_factory, worker_id, project_venv)
+    return dataclasses.replace(shared, project=project)
+
+
+def take_first_run(root: Path, venv: Path) -> FirstRun:
     """Bake (default answers but the image registry); `make setup` twice; `dvc repro`
-    twice. The one training of the default project in a session."""
-    root = tmp_path_factory.mktemp("trained")
-    project = Project(bake(root / "bake", image_registry=REGISTRY), project_venv, root / "remote")
+    twice."""
+    project = Project(bake(root / "bake", image_registry=REGISTRY), venv, root / "remote")
     project.make("setup")
     state_after_setup = repository_state(project)
     setup_again = project.make("setup")
@@ -320,13 +384,19 @@ def trained_project(first_run: FirstRun) -> Project:
 
 
 @pytest.fixture(scope="session")
-def trained_high_risk(tmp_path_factory: pytest.TempPathFactory, project_venv: Path) -> Project:
-    """A risk_tier=high project, set up and trained through its gates (`make repro`)."""
-    root = tmp_path_factory.mktemp("trained-high")
-    project = Project(bake(root / "bake", risk_tier="high"), project_venv, root / "remote")
-    project.make("setup")
-    project.make("repro")
-    return project
+def trained_high_risk(tmp_path_factory: pytest.TempPathFactory, project_venv: Path,
+                      worker_id: str) -> Project:
+    """A risk_tier=high project, set up and trained through its gates (`make repro`);
+    trained once per test run."""
+
+    def train(root: Path) -> Project:
+        project = Project(bake(root / "bake", risk_tier="high"), project_venv, root / "remote")
+        project.make("setup")
+        project.make("repro")
+        return project
+
+    shared = once_per_run(tmp_path_factory, worker_id, "trained-high", train)
+    return own_copy(shared, tmp_path_factory, worker_id, project_venv)
 
 
 def copy_project(original: Project, root: Path) -> Project:
