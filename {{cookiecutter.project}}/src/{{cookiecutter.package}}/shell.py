@@ -4,6 +4,7 @@ A failure is a click.ClickException carrying the command and what it printed,
 so any command line shows the tool's own words and exits 1, never a traceback.
 """
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -23,9 +24,14 @@ def run(
     stdin: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        command, cwd=root, input=stdin, env=env, capture_output=True, text=True, check=False
-    )
+    try:
+        result = subprocess.run(
+            command, cwd=root, input=stdin, env=env, capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        if shutil.which(command[0]) is not None:
+            raise  # the tool is there: the missing file is something else (e.g. `root`)
+        raise CommandFailed(f"`{command[0]}` is not installed (not found on PATH)") from None
     if check and result.returncode != 0:
         output = (result.stdout + result.stderr).strip()
         raise CommandFailed(f"`{' '.join(command)}` exited {result.returncode}:\n{output}")

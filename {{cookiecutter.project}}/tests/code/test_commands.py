@@ -27,6 +27,17 @@ def test_unchecked_commands_report_instead_of_raising(tmp_path: Path):
     assert output(tmp_path, sys.executable, "-c", echo, stdin="piped") == "piped\n"
 
 
+def test_a_tool_that_is_not_installed_is_named_in_one_line(tmp_path: Path):
+    message = r"^`no-such-tool` is not installed \(not found on PATH\)$"
+    with pytest.raises(CommandFailed, match=message):
+        run(tmp_path, "no-such-tool", "--version")
+
+
+def test_a_missing_folder_is_not_mistaken_for_a_missing_tool(tmp_path: Path):
+    with pytest.raises(FileNotFoundError):
+        run(tmp_path / "gone", sys.executable, "-c", "pass")
+
+
 def test_git_outside_a_repository_is_a_clear_error(tmp_path: Path):
     with pytest.raises(CommandFailed, match="not a git repository"):
         git(tmp_path, "rev-parse", "HEAD")
