@@ -1,4 +1,4 @@
-"""Create the GitHub environments deploys run in, with their reviewers (idempotent).
+"""GitHub through `gh api`, the one client: the release's calls and the deploy environments.
 
 Three environments, each deployable from `main` only:
 
@@ -8,11 +8,12 @@ Three environments, each deployable from `main` only:
   each deployment, and whoever triggered it cannot approve it.
 
 deploy.yml picks one per deploy from the manifest's risk tier
-(`github_environment` below). Everything goes through the REST API
-(`PUT /repos/{owner}/{repo}/environments/{name}`), so running it again
-changes nothing. Required reviewers on a *private* repository need a GitHub
-plan that offers them (Enterprise); on Free, Pro and Team plans they work on
-public repositories only.
+(`github_environment` below). `setup_environments` writes them with
+`PUT repos/{owner}/{repo}/environments/{name}` and adds the `main` branch
+policy only when it is missing, so running it again changes nothing.
+Required reviewers on a *private* repository need a GitHub plan that offers
+them (Enterprise); on Free, Pro and Team plans they work on public
+repositories only.
 """
 
 import json
@@ -22,14 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-import httpx
 
-from {{ cookiecutter.package }}.shell import output
+from {{ cookiecutter.package }}.shell import run
 
 DEFAULT_REPO = "{{ cookiecutter.github_owner }}/{{ cookiecutter.project }}"
 DEFAULT_TEAM = "{{ cookiecutter.approvers_team }}"
 DEPLOY_BRANCH = "main"
-API_VERSION = "2022-11-28"
 PLAN_CAVEAT = (
     "Required reviewers on a private repository need a GitHub plan that offers them "
     "(Enterprise); on Free, Pro and Team plans they work on public repositories only."
@@ -77,12 +76,19 @@ class GitHubError(click.ClickException):
 
 
 def gh_api(root: Path, *args: str, payload: dict[str, Any] | None = None) -> Any:
-    """`gh api ...`; a payload goes as JSON on stdin. Returns the parsed answer."""
+    """`gh api ...`; a payload goes as JSON on stdin. Returns the parsed answer.
+
+    A refusal is one line: the call and gh's own reason (e.g. "Not Found (HTTP 404)").
+    """
     command = ["gh", "api", *args]
     if payload is not None:
         command += ["--input", "-"]
-    out = output(root, *command, stdin=json.dumps(payload) if payload is not None else None)
-    return json.loads(out) if out.strip() else None
+    stdin = json.dumps(payload) if payload is not None else None
+    result = run(root, *command, check=False, stdin=stdin)
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or [f"exited {result.returncode}"])[-1]
+        raise GitHubError(f"`gh api {' '.join(args)}` failed: {reason.removeprefix('gh: ')}")
+    return json.loads(result.stdout) if result.stdout.strip() else None
 
 
 def write_github_output(values: dict[str, str]) -> None:
@@ -94,32 +100,18 @@ def write_github_output(values: dict[str, str]) -> None:
                 handle.write(f"{key}={value}\n")
 
 
-class GitHub:
-    """The few REST calls this needs, against GITHUB_API_URL (a test server, in tests)."""
-
-    def __init__(self, token: str, base_url: str) -> None:
-        self.client = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            timeout=30,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": API_VERSION,
-            },
+def require_login(root: Path) -> None:
+    """gh must hold a token (its login, or GH_TOKEN/GITHUB_TOKEN) before any call is made."""
+    if run(root, "gh", "auth", "token", check=False).returncode != 0:
+        raise GitHubError(
+            "gh has no GitHub token: run `gh auth login` as a repository admin, "
+            "or set GH_TOKEN to an admin's token"
         )
 
-    def call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
-        response = self.client.request(method, path, json=payload)
-        if response.status_code >= 400:
-            raise GitHubError(
-                f"{method} {path} answered {response.status_code}: {response.text[:300]}"
-            )
-        return response.json() if response.content else None
 
-
-def team_id(github: GitHub, owner: str, team: str) -> int:
+def team_id(root: Path, owner: str, team: str) -> int:
     try:
-        found: int = github.call("GET", f"/orgs/{owner}/teams/{team}")["id"]
+        found: int = gh_api(root, f"orgs/{owner}/teams/{team}")["id"]
         return found
     except GitHubError as error:
         raise GitHubError(
@@ -128,44 +120,38 @@ def team_id(github: GitHub, owner: str, team: str) -> int:
         ) from None
 
 
-def ensure_branch_policy(github: GitHub, repo: str, name: str) -> str:
-    path = f"/repos/{repo}/environments/{name}/deployment-branch-policies"
-    policies = github.call("GET", path).get("branch_policies", [])
+def ensure_branch_policy(root: Path, repo: str, name: str) -> str:
+    path = f"repos/{repo}/environments/{name}/deployment-branch-policies"
+    policies = gh_api(root, path).get("branch_policies", [])
     if any(
         p.get("name") == DEPLOY_BRANCH and p.get("type", "branch") == "branch" for p in policies
     ):
         return "kept"
-    github.call("POST", path, {"name": DEPLOY_BRANCH, "type": "branch"})
+    gh_api(root, "--method", "POST", path, payload={"name": DEPLOY_BRANCH, "type": "branch"})
     return "added"
 
 
-def ensure_environments(github: GitHub, repo: str, team: str) -> list[str]:
+def ensure_environments(root: Path, repo: str, team: str) -> list[str]:
     owner = repo.split("/")[0]
-    reviewers = team_id(github, owner, team) if any(s.reviewed for s in ENVIRONMENTS) else None
+    reviewers = team_id(root, owner, team) if any(s.reviewed for s in ENVIRONMENTS) else None
     report = []
     for spec in ENVIRONMENTS:
-        github.call(
-            "PUT", f"/repos/{repo}/environments/{spec.name}", environment_payload(spec, reviewers)
-        )
-        policy = ensure_branch_policy(github, repo, spec.name)
+        payload = environment_payload(spec, reviewers)
+        gh_api(root, "--method", "PUT", f"repos/{repo}/environments/{spec.name}", payload=payload)
+        policy = ensure_branch_policy(root, repo, spec.name)
         who = f"reviewers: team {team}, no self-review" if spec.reviewed else "no reviewers"
         report.append(f"{spec.name}: {who}; branch policy {DEPLOY_BRANCH} {policy}")
     return report
 
 
-def warn_if_private(github: GitHub, repo: str) -> None:
-    if github.call("GET", f"/repos/{repo}").get("private"):
+def warn_if_private(root: Path, repo: str) -> None:
+    if gh_api(root, f"repos/{repo}").get("private"):
         click.echo(f"WARNING: {repo} is private. {PLAN_CAVEAT}", err=True)
 
 
-def setup_environments(repo: str, team: str) -> list[str]:
+def setup_environments(root: Path, repo: str, team: str) -> list[str]:
     """Create or update the deploy environments and their reviewers; what was done."""
-    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
-    if not token:
-        raise GitHubError(
-            "set GITHUB_TOKEN to a token of a repository admin (e.g. GITHUB_TOKEN=$(gh auth token))"
-        )
-    github = GitHub(token, os.environ.get("GITHUB_API_URL", "https://api.github.com"))
-    lines = [f"github-setup: {line}" for line in ensure_environments(github, repo, team)]
-    warn_if_private(github, repo)
+    require_login(root)
+    lines = [f"github-setup: {line}" for line in ensure_environments(root, repo, team)]
+    warn_if_private(root, repo)
     return [*lines, f"github-setup: note: {PLAN_CAVEAT}"]

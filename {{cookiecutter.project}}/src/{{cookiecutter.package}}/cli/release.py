@@ -128,11 +128,14 @@ def rollback(environment: str, force: bool, propose: bool, push_mode: str) -> No
 def github_setup(repo: str | None, team: str | None) -> None:
     """Create or update the deploy environments and their reviewers (idempotent).
 
-    Needs a token of a repository admin in GITHUB_TOKEN (e.g. `gh auth token`).
+    Runs `gh api` as whoever gh is logged in as (`gh auth login`, or GH_TOKEN):
+    a repository admin.
     """
+    from pathlib import Path
+
     from {{ cookiecutter.package }}.github import DEFAULT_REPO, DEFAULT_TEAM, setup_environments
 
-    for line in setup_environments(repo or DEFAULT_REPO, team or DEFAULT_TEAM):
+    for line in setup_environments(Path.cwd(), repo or DEFAULT_REPO, team or DEFAULT_TEAM):
         click.echo(line, err=line.startswith("WARNING"))
 
 
