@@ -75,9 +75,9 @@ def headline(report: dict[str, Any], family: str) -> str:
         )
     est, real = section["estimated"], section["realized"]
     return (
-        f"{section['metric']} offline {section['offline']}; estimated {est['current']} "
-        f"(reference {est['reference']}); realized {real['current']} "
-        f"on {real['labelled_rows']} labels"
+        f"{section['metric']} offline {number(section['offline'])}; estimated "
+        f"{number(est['current'])} (reference {number(est['reference'])}); realized "
+        f"{number(real['current'])} on {real['labelled_rows']} labels"
     )
 
 
