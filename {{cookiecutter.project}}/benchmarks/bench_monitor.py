@@ -18,7 +18,11 @@ The log files are kept in .cache/bench-monitor/ and reused (writing them is
 not what is measured).
 """
 
+import argparse
+import json
 import shutil
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,9 +30,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from {{ cookiecutter.package }}.monitor import report
+from {{ cookiecutter.package }}.config import find_root
+from {{ cookiecutter.package }}.monitor import drift, report
 from {{ cookiecutter.package }}.monitor.log_reader import read_window
 from {{ cookiecutter.package }}.monitor.log_writer import PredictionLog
+from {{ cookiecutter.package }}.monitor.reference import build_reference
 from {{ cookiecutter.package }}.monitor.run import signals
 
 FEATURES = [f"feature_{i:02d}" for i in range(30)]
@@ -80,3 +86,96 @@ def monitor_once(folder: Path, reference: dict) -> tuple[float, dict]:
     result = report.finish({"rows": {"scored": len(window.inputs)},
                             **signals(reference, window, pd.Series(dtype=int), cfg)})  # fmt: skip
     return time.perf_counter() - began, {"read_seconds": round(read, 2), **result}
+
+
+EVIDENTLY_SCRIPT = """
+import json, sys, time
+import pandas as pd
+from evidently import Report
+from evidently.presets import DataDriftPreset
+reference, current = pd.read_csv(sys.argv[1]), pd.read_csv(sys.argv[2])
+began = time.perf_counter()
+snapshot = Report([DataDriftPreset()]).run(current_data=current, reference_data=reference)
+seconds = time.perf_counter() - began
+print(json.dumps({"seconds": seconds, "snapshot": snapshot.dict()}, default=str))
+"""
+
+
+def evidently_python(cache: Path) -> Path:
+    """A venv with Evidently and pandas < 3, made once with uv."""
+    venv = cache / "evidently-venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        uv = shutil.which("uv")
+        if uv is None:
+            sys.exit("--evidently needs uv on PATH (pip install uv)")
+        subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+        subprocess.run(
+            [uv, "pip", "install", "--quiet", "--python", str(python), *EVIDENTLY], check=True
+        )
+    return python
+
+
+def evidently_drifted(snapshot: dict) -> list[str]:
+    """Columns whose ValueDrift metric passed its threshold (Evidently 0.7's snapshot)."""
+    drifted = []
+    for metric in snapshot["metrics"]:
+        config = metric.get("config", {})
+        if config.get("type", "").endswith("ValueDrift"):
+            value, threshold = float(metric["value"]), float(config["threshold"])
+            # p-value methods drift below the threshold, distances at or above it
+            is_pvalue = config.get("method", "").endswith("p_value")
+            if (value < threshold) if is_pvalue else (value >= threshold):
+                drifted.append(config["column"])
+    return sorted(drifted)
+
+
+def side_by_side(cache: Path, reference: pd.DataFrame, current: pd.DataFrame, ours: dict) -> dict:
+    python = evidently_python(cache)
+    reference.to_csv(cache / "reference.csv", index=False)
+    current.to_csv(cache / "current.csv", index=False)
+    run = [
+        str(python),
+        "-c",
+        EVIDENTLY_SCRIPT,
+        str(cache / "reference.csv"),
+        str(cache / "current.csv"),
+    ]
+    answer = json.loads(subprocess.run(run, check=True, capture_output=True, text=True).stdout)
+    theirs = evidently_drifted(answer["snapshot"])
+    began = time.perf_counter()
+    drifted = drift.input_drift(ours, current, LIMITS)["drifted"]
+    seconds = time.perf_counter() - began
+    return {"rows": len(current), "evidently_seconds": round(answer["seconds"], 2),
+            "monitor_seconds": round(seconds, 3), "ratio": round(answer["seconds"] / seconds, 1),
+            "evidently_drifted": theirs, "monitor_drifted": sorted(drifted),
+            "same_columns": theirs == sorted(drifted)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--evidently", action="store_true", help="run Evidently side by side")
+    parser.add_argument("--evidently-rows", type=int, default=100_000)
+    args = parser.parse_args()
+    cache = find_root() / ".cache" / "bench-monitor"
+    cache.mkdir(parents=True, exist_ok=True)
+    evaluation, train = frame(2000, seed=1, shifted=False), frame(6000, seed=2, shifted=False)
+    reference = build_reference(evaluation, train, probability(evaluation), 0.5, {"roc_auc": 0.9})
+    logs = cache / f"logs-{args.rows}"
+    if not logs.exists():
+        began = time.perf_counter()
+        write_logs(logs, frame(args.rows, seed=3, shifted=True))
+        print(f"wrote {args.rows} rows in {time.perf_counter() - began:.1f}s (not measured)")
+    seconds, result = monitor_once(logs, reference)
+    size = sum(f.stat().st_size for f in logs.rglob("*")) / 1e6
+    print(f"monitor: {result['rows']['scored']} rows x {len(FEATURES)} features ({size:.0f} MB) "
+          f"in {seconds:.2f}s (reading {result['read_seconds']}s); "
+          f"drifted {result['input_drift']['drifted']}")  # fmt: skip
+    if args.evidently:
+        current = frame(args.evidently_rows, seed=3, shifted=True)
+        print(json.dumps(side_by_side(cache, evaluation, current, reference), indent=2))
+
+
+if __name__ == "__main__":
+    main()
