@@ -11,7 +11,10 @@ from {{ cookiecutter.package }}.config import PACKAGE, SERVICE_NAME
 from {{ cookiecutter.package }}.files import file_digest, write_json
 from {{ cookiecutter.package }}.release.promotion import candidate_version, promote
 
-END = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+def soon() -> str:
+    """A window end just after now: the traffic a test writes falls inside its window."""
+    return (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def serve_version(repo, reference, monkeypatch) -> None:
@@ -42,7 +45,7 @@ def test_monitor_writes_the_json_and_markdown_report(repo, reference, traffic, m
         return raw
 
     traffic(shift=shift)
-    result = run("monitor", "staging", "--logs", str(traffic.folder), "--window-end", END)
+    result = run("monitor", "staging", "--logs", str(traffic.folder), "--window-end", soon())
     assert result.exit_code == 0, result.output
     assert "alert" in result.output
     folder = repo.monitor_reports / "staging"
@@ -55,7 +58,7 @@ def test_monitor_writes_the_json_and_markdown_report(repo, reference, traffic, m
 
 def test_no_traffic_exits_zero_and_says_so(repo, reference, monkeypatch, tmp_path):
     serve_version(repo, reference, monkeypatch)
-    result = run("monitor", "staging", "--logs", str(tmp_path / "empty"), "--window-end", END)
+    result = run("monitor", "staging", "--logs", str(tmp_path / "empty"), "--window-end", soon())
     assert result.exit_code == 0, result.output
     assert "no_traffic" in result.output
 
@@ -63,7 +66,7 @@ def test_no_traffic_exits_zero_and_says_so(repo, reference, monkeypatch, tmp_pat
 def test_a_reference_that_does_not_match_the_lineage_is_an_error(repo, reference, monkeypatch):
     serve_version(repo, reference, monkeypatch)
     repo.reference.write_text("{}\n")
-    result = run("monitor", "staging", "--window-end", END)
+    result = run("monitor", "staging", "--window-end", soon())
     assert result.exit_code == 1
     assert "no reference with sha256" in result.output and "dvc pull" in result.output
 
