@@ -88,6 +88,11 @@ def build_lineage(p: Paths, params: dict[str, Any], metrics: dict[str, Any]) -> 
         },
         "environment": {"python": platform.python_version(), "libraries": library_versions()},
         "metrics": metrics,
+        # The monitor's reference profile (monitor/reference.py), packed in the bento.
+        "reference": {
+            "file": str(p.reference.relative_to(p.root)),
+            "sha256": file_digest(p.reference),
+        },
         "risk_tier": params.get("gate", {}).get("risk_tier", "unknown"),
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -24,7 +24,7 @@ def make(cwd: Path, makefile: Path, *args: str, env: dict[str, str] | None = Non
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("target", ["rollback", "deploy", "promote", "smoke-deployed"])
+@pytest.mark.parametrize("target", ["rollback", "deploy", "promote", "smoke-deployed", "monitor"])
 @pytest.mark.parametrize("passed", ["argument", "environment"])
 def test_an_environment_name_cannot_run_a_command(tmp_path: Path, target: str, passed: str):
     makefile = find_root(Path(__file__).parent) / "Makefile"

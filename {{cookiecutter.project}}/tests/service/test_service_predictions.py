@@ -3,7 +3,8 @@
 Predictions over HTTP must equal `predict_proba` in process; concurrent
 callers, whose requests adaptive batching merges into one model call, must
 each get their own rows' answers back; every prediction must reach the
-monitoring log the drift job reads (format: docs/service.md).
+prediction log the monitor reads (format: docs/monitoring.md), with the id
+the caller got back.
 """
 
 import json
@@ -18,7 +19,6 @@ from {{ cookiecutter.package }}.serving.smoke import SMOKE_HEADERS
 
 pytestmark = pytest.mark.slow
 
-MONITOR = "{{ cookiecutter.project }}_predictions"
 MAX_BATCH = 1000  # service.MAX_BATCH
 
 
@@ -91,46 +91,55 @@ def test_concurrent_callers_each_get_their_own_answers(
 def read_log(directory: Path) -> list[dict]:
     return [
         json.loads(line)
-        for path in sorted(directory.glob(f"{MONITOR}/data/data.*.log*"))
+        for path in sorted(directory.glob("predictions-*.jsonl*"))
         for line in path.read_text().splitlines()
         if line.strip()
     ]
 
 
-def test_inputs_and_predictions_are_logged_for_the_drift_job(client, eval_rows, prediction_log_dir):
+def scored_rows(directory: Path) -> list[dict]:
+    return [entry for entry in read_log(directory) if entry["status"] == "ok"]
+
+
+def test_inputs_and_predictions_are_logged_with_their_id(
+    client, eval_rows, prediction_log_dir, project
+):
     rows = eval_rows.iloc[40:43].to_dict(orient="records")
-    served = client.post("/predict", json={"records": rows}).json()
+    sent = [{**rows[0], "id": "caller-key-1"}, *rows[1:]]
+    served = client.post("/predict", json={"records": sent}).json()
+    assert served[0]["id"] == "caller-key-1"
+    assert len({answer["id"] for answer in served}) == 3, "each prediction gets its own id"
 
     deadline = time.monotonic() + 10
-    while True:
-        logged = read_log(prediction_log_dir)
-        found = [
-            [entry for entry in logged if all(entry[k] == v for k, v in row.items())]
-            for row in rows
-        ]
-        if all(found) or time.monotonic() > deadline:
-            break
+    wanted = {answer["id"] for answer in served}
+    while not wanted <= {e["id"] for e in scored_rows(prediction_log_dir)}:
+        assert time.monotonic() < deadline, "the predictions were not logged"
         time.sleep(0.2)
-    for row, answer, entries in zip(rows, served, found, strict=True):
-        assert entries, f"no log line for {row}"
-        entry = entries[-1]
+    by_id = {e["id"]: e for e in scored_rows(prediction_log_dir)}
+    lineage_id = json.loads(project.lineage.read_text())["lineage_id"]
+    for row, answer in zip(rows, served, strict=True):
+        entry = by_id[answer["id"]]
+        assert entry["inputs"] == row
         assert entry["probability"] == answer["probability"]
         assert entry["label"] == answer["label"]
-        assert {"timestamp", "request_id", "trace_id"} <= set(entry)
+        assert entry["model_version"] == lineage_id
+        assert entry["time"].endswith("Z")
 
-    schemas = sorted(prediction_log_dir.glob(f"{MONITOR}/schema/schema.*.log*"))
-    assert schemas, "the column schema was not written"
-    columns = json.loads(schemas[0].read_text().splitlines()[0])["columns"]
-    roles = {c["name"]: c["role"] for c in columns}
-    assert roles["probability"] == "prediction"
-    assert roles["label"] == "prediction"
-    assert all(roles[name] == "feature" for name in rows[0])
+
+def test_a_refused_request_is_logged_with_its_reason(client, record, prediction_log_dir):
+    bad = {**record, "mean_radius": "big"}
+    assert client.post("/predict", json={"records": [bad]}).status_code == 400
+    deadline = time.monotonic() + 10
+    while True:
+        refused = [e for e in read_log(prediction_log_dir) if e["status"] == "refused"]
+        if any(e["reason"] == "float_type at mean_radius" for e in refused):
+            break
+        assert time.monotonic() < deadline, f"no refused row with its reason: {refused}"
+        time.sleep(0.2)
 
 
 def logged_rows(directory: Path, rows: list[dict]) -> list[dict]:
-    return [
-        e for e in read_log(directory) if any(all(e[k] == v for k, v in r.items()) for r in rows)
-    ]
+    return [e for e in scored_rows(directory) if e["inputs"] in rows]
 
 
 def test_smoke_requests_are_answered_but_never_logged(client, eval_rows, prediction_log_dir):

@@ -15,6 +15,7 @@ from {{ cookiecutter.package }}.gates.base import (
     fail_closed,
     finite,
 )
+from {{ cookiecutter.package }}.monitor.log_writer import RECORD_ID
 
 
 def served_probabilities(url: str, rows: pd.DataFrame, batch: int = 200) -> np.ndarray:
@@ -47,7 +48,8 @@ def request_schema_matches_contract(url: str) -> list[str]:
     record = schema["components"]["schemas"]["Record"]
     contract = load_contract()
     problems = []
-    if set(record["properties"]) != set(contract.features):
+    # Besides the features a record may carry its caller's id (never required).
+    if set(record["properties"]) - {RECORD_ID} != set(contract.features):
         problems.append("request fields differ from the contract's features")
     if set(record.get("required", [])) != set(contract.features):
         problems.append("not every contract feature is required")

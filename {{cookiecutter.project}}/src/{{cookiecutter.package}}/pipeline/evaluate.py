@@ -10,10 +10,11 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_sc
 
 from {{ cookiecutter.package }}.config import load_params, paths
 from {{ cookiecutter.package }}.contract import load_contract
-from {{ cookiecutter.package }}.features import feature_names
+from {{ cookiecutter.package }}.features import feature_names, raw_feature_names
 from {{ cookiecutter.package }}.files import read_csv, write_csv, write_json
 from {{ cookiecutter.package }}.lineage import build_lineage
 from {{ cookiecutter.package }}.model_store import register
+from {{ cookiecutter.package }}.monitor.reference import build_reference
 
 
 def score(y_true: pd.Series, probability: np.ndarray, threshold: float) -> dict[str, float]:
@@ -47,7 +48,8 @@ def predictions_frame(
     )
 
 
-def evaluate(params: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame]:
+def evaluate(params: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
+    """The metrics, the predictions on the evaluation rows and the monitor's reference profile."""
     p = paths()
     label, threshold = load_contract().label, params["evaluate"]["threshold"]
     train, evaluation = read_csv(p.train_features), read_csv(p.eval_features)
@@ -58,15 +60,20 @@ def evaluate(params: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame]:
         "baseline": score(evaluation[label], baseline_probability(train, evaluation), threshold),
         "rows": {"train": len(train), "eval": len(evaluation)},
     }
-    return metrics, predictions_frame(evaluation, probability, threshold)
+    raw = raw_feature_names()
+    reference = build_reference(
+        evaluation[raw], train[raw], probability, threshold, metrics["model"]
+    )
+    return metrics, predictions_frame(evaluation, probability, threshold), reference
 
 
 def main() -> None:
     p = paths()
     params = load_params()
-    metrics, predictions = evaluate(params)
+    metrics, predictions, reference = evaluate(params)
     write_json(metrics, p.metrics)
     write_csv(predictions, p.predictions)
+    write_json(reference, p.reference)
     lineage = build_lineage(p, params, metrics)
     write_json(lineage, p.lineage)
     tag = register(p.model, lineage)

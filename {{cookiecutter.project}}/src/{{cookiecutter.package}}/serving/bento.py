@@ -14,6 +14,8 @@ from {{ cookiecutter.package }}.config import PACKAGE, SERVICE_NAME, Paths
 from {{ cookiecutter.package }}.files import file_digest, read_json
 from {{ cookiecutter.package }}.model_store import MODEL_FILE, register, stored_model_file
 
+REFERENCE_FILE = "reference.json"
+
 
 def stage_context(p: Paths) -> Path:
     context = p.root / "build" / "bento"
@@ -24,6 +26,8 @@ def stage_context(p: Paths) -> Path:
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
     shutil.copyfile(p.lineage, context / "lineage.json")
+    # What the monitor compares traffic with: it travels with the model.
+    shutil.copyfile(p.reference, context / REFERENCE_FILE)
     shutil.copyfile(p.root / "bentofile.yaml", context / "bentofile.yaml")
     return context
 
@@ -85,3 +89,8 @@ def bento_model_digest(tag: str, model_tag: str) -> str:
     name, version = model_tag.split(":")
     packed = bento_path(tag) / "models" / name / version / MODEL_FILE
     return "sha256:" + file_digest(packed if packed.exists() else stored_model_file(model_tag))
+
+
+def bento_reference(tag: str) -> Path:
+    """The reference profile packed in a bento (see `stage_context`)."""
+    return bento_path(tag) / "src" / REFERENCE_FILE

@@ -5,21 +5,24 @@ Requests are validated by a pydantic model built from the data contract
 oversized batches and malformed JSON are answered with 400 and a reason before
 they reach the model; a body that is not JSON is answered 415, one too large
 to be a batch 413 (see `RequestGuard`). Features come from the same
-`build_features` training used. Every prediction is logged for the drift
-monitor. docs/service.md describes the API, its errors and the logs.
+`build_features` training used. Every prediction gets an id (the caller's,
+or a new one) and is logged with it for the monitor, refusals too.
+docs/service.md describes the API and its errors, docs/monitoring.md the logs.
 """
 
 import contextlib
+import json
 import os
+import uuid
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
 import bentoml
 import joblib
-import numpy as np
 import pandas as pd
 from bentoml.validators import ContentType
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +32,7 @@ from {{ cookiecutter.package }}.contract import load_contract, record_model
 from {{ cookiecutter.package }}.features import build_features
 from {{ cookiecutter.package }}.files import read_json
 from {{ cookiecutter.package }}.model_store import MODEL_FILE
+from {{ cookiecutter.package }}.monitor.log_writer import RECORD_ID, PredictionLog, from_environment
 from {{ cookiecutter.package }}.serving.limits import MAX_BATCH, MAX_BODY_BYTES
 from {{ cookiecutter.package }}.serving.smoke import SMOKE_HEADERS
 
@@ -62,7 +66,15 @@ def serving_lineage() -> dict[str, Any]:
 # only this one: nothing else in the package imports it) reads the lineage and
 # the contract when `bentoml serve` or `bentoml build` imports it.
 LINEAGE = serving_lineage()
-Record = record_model(load_contract())
+# A record is the contract's fields plus an optional `id`: the caller's own
+# key for the prediction, echoed back and logged, so labels that arrive
+# later can be joined to it. Without one, the service makes one up.
+Record = create_model(
+    "Record",
+    __base__=record_model(load_contract()),
+    **{RECORD_ID: (str | None, Field(default=None, min_length=1, max_length=128))},
+)
+REFUSED_STATUSES = frozenset({400, 413, 415})
 
 
 class PredictRequest(BaseModel):
@@ -73,6 +85,7 @@ class PredictRequest(BaseModel):
 
 
 class Prediction(BaseModel):
+    id: str = Field(description="The record's id as sent, or one made up; in the prediction log")
     probability: float = Field(description="Probability that the tumour is malignant")
     label: int = Field(description="1 if probability >= threshold, else 0")
 
@@ -83,9 +96,41 @@ class Prediction(BaseModel):
 JsonPredictions = Annotated[list[Prediction], ContentType("application/json")]
 
 
-def monitoring_options() -> dict[str, Any]:
-    log_dir = os.environ.get("PREDICTION_LOG_DIR", "monitoring")
-    return {"enabled": True, "type": "default", "options": {"log_path": log_dir}}
+@cache
+def prediction_log() -> PredictionLog:
+    """One log per worker process, opened on first use (not when bentoml imports this)."""
+    return from_environment(LINEAGE["lineage_id"])
+
+
+def refusal_reason(status: int, body: bytes) -> str:
+    """What was wrong, without the record index: `float_type at mean_radius`."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return f"HTTP {status}"
+    detail = answer.get("detail") if isinstance(answer, dict) else None
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        where = [str(part) for part in detail[0].get("loc", [])[1:] if not isinstance(part, int)]
+        return f"{detail[0].get('type', 'invalid')} at {'.'.join(where) or 'body'}"
+    error = answer.get("error") if isinstance(answer, dict) else None
+    return str(error)[:200] if error else f"HTTP {status}"
+
+
+def logging_refusals(send: Send) -> Send:
+    """`send`, recording a refused answer in the prediction log as it passes."""
+    status, chunks = 0, []
+
+    async def wrapped(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body" and status in REFUSED_STATUSES:
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                prediction_log().refused(uuid.uuid4().hex, refusal_reason(status, b"".join(chunks)))
+        await send(message)
+
+    return wrapped
 
 
 def media_type_problem(content_type: str | None) -> str | None:
@@ -133,6 +178,8 @@ class RequestGuard:
         if not guarded or scope["path"] not in JSON_ONLY_PATHS:
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
+        if scope["path"] == PREDICT_PATH and not is_smoke(headers):
+            send = logging_refusals(send)  # refusals are data quality signals
         problem = media_type_problem(headers.get("content-type"))
         if problem:
             return await JSONResponse({"error": problem}, 415)(scope, receive, send)
@@ -179,7 +226,7 @@ def replay(body: bytes, receive: Receive) -> Receive:
 BATCHING: dict[str, Any] = {"batchable": True, "max_batch_size": MAX_BATCH, "max_latency_ms": 1000}
 
 
-@bentoml.service(name=SERVICE_NAME, monitoring=monitoring_options(), traffic={"timeout": 30})
+@bentoml.service(name=SERVICE_NAME, traffic={"timeout": 30})
 class Classifier:
     model_ref = bentoml.models.BentoModel(LINEAGE["model"]["tag"])
 
@@ -203,29 +250,21 @@ class Classifier:
     def _answer(self, records: list[Record], log: bool) -> list[Prediction]:  # type: ignore[valid-type]
         columns = {name: [getattr(r, name) for r in records] for name in self.columns}
         raw = pd.DataFrame(columns, columns=self.columns)
-        probability = self.model.predict_proba(build_features(raw))[:, 1]
-        labels = (probability >= self.threshold).astype(int)
+        probability = self.model.predict_proba(build_features(raw))[:, 1].tolist()
+        labels = [int(p >= self.threshold) for p in probability]
+        ids = [getattr(r, RECORD_ID) or uuid.uuid4().hex for r in records]
         if log:
-            self._log(columns, probability, labels)
+            inputs = [r.model_dump(exclude={RECORD_ID}) for r in records]
+            prediction_log().predictions(ids, inputs, probability, labels)
         return [
-            Prediction(probability=float(p), label=int(y))
-            for p, y in zip(probability, labels, strict=True)
+            Prediction(id=i, probability=p, label=y)
+            for i, p, y in zip(ids, probability, labels, strict=True)
         ]
 
     @bentoml.api
     def lineage(self) -> dict[str, Any]:
         """What produced the model that answers here."""
         return LINEAGE
-
-    def _log(
-        self, columns: dict[str, list[float]], probability: np.ndarray, labels: np.ndarray
-    ) -> None:
-        """One JSON line per record: its features, probability and label (see docs/service.md)."""
-        with bentoml.monitor(f"{SERVICE_NAME}_predictions") as monitor:
-            for name, values in columns.items():
-                monitor.log_batch(values, name, "feature", "numerical")
-            monitor.log_batch(probability.tolist(), "probability", "prediction", "numerical")
-            monitor.log_batch(labels.tolist(), "label", "prediction", "categorical")
 
 
 # mypy does not apply class decorators: at run time Classifier is a bentoml Service.

@@ -77,6 +77,15 @@ def state_root(p: Paths) -> Path:
     return Path(os.environ.get("DEPLOY_STATE_DIR") or p.root / ".deploy")
 
 
+# Each version of an environment logs under <state>/<env>/predictions/<version>/.
+PREDICTIONS = "predictions"
+
+
+def prediction_logs(p: Paths, environment: str) -> Path:
+    """Where an environment's versions log their predictions: what `monitor` reads."""
+    return state_root(p) / environment / PREDICTIONS
+
+
 class LocalTarget:
     def __init__(
         self, p: Paths, environment: str, router_port: int, serve: ServeCommand = serve_command
@@ -167,7 +176,10 @@ class LocalTarget:
         port, version = free_port(), bento_tag.split(":")[1]
         name = f"version-{version}"
         # Prediction logs per version: what the drift monitor reads.
-        logs = {"PREDICTION_LOG_DIR": str(self.dir / "predictions" / version)}
+        logs = {
+            "PREDICTION_LOG_DIR": str(self.dir / PREDICTIONS / version),
+            "SERVING_ENVIRONMENT": self.environment,
+        }
         pid = self._spawn(self.serve(bento_tag, port), name, logs)
         entry = {"port": port, "pid": pid}
         self._wait(self.url(entry), pid, name, f"{name} did not become ready", timeout=120)

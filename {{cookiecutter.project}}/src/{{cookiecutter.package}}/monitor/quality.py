@@ -1,0 +1,116 @@
+"""Data quality of a window, and the model's quality: estimated, then realized.
+
+Estimated quality needs no labels: for a calibrated classifier a record
+predicted with probability p is positive with probability p, so the expected
+confusion matrix (and ROC AUC) follows from the probabilities alone. This is
+the idea of NannyML's CBPE, in a few lines of scikit-learn rather than a
+dependency. It is compared with the same estimate on the reference rows, so
+a model that is not perfectly calibrated is not blamed for it every window.
+"""
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, roc_auc_score
+
+from {{ cookiecutter.package }}.monitor.log_reader import Window
+
+METRICS = ("roc_auc", "accuracy")
+
+
+def rate(count: float, total: int) -> float:
+    return round(float(count) / total, 6) if total else 0.0
+
+
+def data_quality(
+    reference: dict[str, Any], window: Window, limits: dict[str, float]
+) -> dict[str, Any]:
+    """Refused requests, missing values and values outside the training range.
+
+    Out of range is judged by how much more often it happens than on the
+    evaluation rows (a held-out set has values beyond training's too).
+    """
+    scored, refused = len(window.inputs), sum(window.refused.values())
+    missing, outside, excess = {}, {}, {}
+    for name, profile in reference["features"].items():
+        values = window.inputs[name].to_numpy(float)
+        missing[name] = rate(np.isnan(values).sum(), scored)
+        beyond = (values < profile["train_min"]) | (values > profile["train_max"])
+        outside[name] = rate(beyond.sum(), scored)
+        excess[name] = outside[name] - profile["out_of_range"]
+    refused_rate = rate(refused, scored + refused)
+    breached = (
+        refused_rate >= limits["refused_rate"]
+        or max(missing.values(), default=0) >= limits["missing_rate"]
+        or max(excess.values(), default=0) >= limits["out_of_range_rate"]
+    )
+    return {
+        "breached": bool(breached),
+        "refused_rate": refused_rate,
+        "refused_reasons": dict(window.refused.most_common()),
+        "missing_rate": missing,
+        "out_of_range_rate": outside,
+        "corrupt_lines": window.corrupt_lines,
+    }
+
+
+def realized(
+    metric: str, truth: np.ndarray, probability: np.ndarray, threshold: float
+) -> float | None:
+    """The metric on labelled rows; None when it is undefined (ROC AUC of one class)."""
+    if not len(truth) or (metric == "roc_auc" and len(set(truth.tolist())) < 2):
+        return None
+    if metric == "roc_auc":
+        return round(float(roc_auc_score(truth, probability)), 6)
+    return round(float(accuracy_score(truth, probability >= threshold)), 6)
+
+
+def estimated(metric: str, probability: np.ndarray, threshold: float) -> float | None:
+    """The metric expected if the probabilities are calibrated (CBPE).
+
+    Each record counts as a positive with weight p and a negative with
+    weight 1 - p: the metric of that weighted set is its expectation.
+    """
+    if not len(probability):
+        return None
+    truth = np.r_[np.ones(len(probability)), np.zeros(len(probability))]
+    weights = np.r_[probability, 1 - probability]
+    scores = np.r_[probability, probability]
+    if metric == "roc_auc":
+        return round(float(roc_auc_score(truth, scores, sample_weight=weights)), 6)
+    hits = accuracy_score(truth, scores >= threshold, sample_weight=weights)
+    return round(float(hits), 6)
+
+
+def drop(before: float | None, now: float | None) -> float | None:
+    return None if before is None or now is None else round(before - now, 6)
+
+
+def model_quality(
+    reference: dict[str, Any],
+    window: Window,
+    labels: pd.Series,
+    metric: str,
+    limits: dict[str, float],
+) -> dict[str, Any]:
+    """Estimated quality now vs on the reference rows; realized (joined labels) vs offline."""
+    threshold = reference["prediction"]["threshold"]
+    offline = reference["metrics"].get(metric)
+    before = estimated(metric, np.asarray(reference["prediction"]["sample"]), threshold)
+    now = estimated(metric, window.probability, threshold)
+    joined = pd.Series(window.probability, index=window.ids).groupby(level=0).last()
+    truth = labels.reindex(joined.index).dropna()
+    actual = realized(metric, truth.to_numpy(int), joined[truth.index].to_numpy(), threshold)
+    estimated_drop, realized_drop = drop(before, now), drop(offline, actual)
+    judged = len(truth) >= limits["min_labelled_rows"]
+    breached = (estimated_drop or 0) >= limits["quality_drop"] or (
+        judged and (realized_drop or 0) >= limits["quality_drop"]
+    )
+    return {
+        "breached": bool(breached),
+        "metric": metric,
+        "offline": offline,
+        "estimated": {"reference": before, "current": now, "drop": estimated_drop},
+        "realized": {"labelled_rows": len(truth), "current": actual, "drop": realized_drop},
+    }

@@ -1,0 +1,75 @@
+"""The reference profile: what "normal" looked like when the model was evaluated.
+
+Written by the evaluate stage to models/reference.json, packed into the
+bento and named (path and sha256) in the lineage, so the monitor compares a
+window of traffic with it without ever reading the training data.
+"""
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# Deciles: enough resolution for PSI, and every bin holds rows of a small
+# evaluation set. The KS test needs values, not bins: a bounded sample of them.
+BINS = 10
+KS_SAMPLE_ROWS = 2000
+PROBABILITY_EDGES = [round(i / BINS, 1) for i in range(BINS + 1)]
+REFERENCE_VERSION = 1
+
+
+def quantile_edges(values: pd.Series) -> list[float]:
+    """Inner bin edges at the reference's quantiles, duplicates removed (ties)."""
+    inner = np.quantile(values.dropna(), np.linspace(0, 1, BINS + 1)[1:-1])
+    return sorted({float(edge) for edge in inner})
+
+
+def proportions(values: np.ndarray, edges: list[float]) -> list[float]:
+    """Share of `values` in each bin of `edges` (open-ended at both sides)."""
+    values = values[~np.isnan(values)]
+    counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
+    return (counts / max(len(values), 1)).round(6).tolist()
+
+
+def feature_profile(evaluation: pd.Series, train: pd.Series, sample_index: np.ndarray) -> dict:
+    edges = quantile_edges(evaluation)
+    outside = (evaluation < train.min()) | (evaluation > train.max())
+    return {
+        "edges": edges,
+        "proportions": proportions(evaluation.to_numpy(float), edges),
+        "missing": int(evaluation.isna().sum()),
+        "train_min": float(train.min()),
+        "train_max": float(train.max()),
+        # Held-out rows fall outside the training range too: the baseline rate.
+        "out_of_range": round(float(outside.mean()), 6),
+        "sample": evaluation.to_numpy(float)[sample_index].tolist(),
+    }
+
+
+def build_reference(
+    evaluation: pd.DataFrame,
+    train: pd.DataFrame,
+    probability: np.ndarray,
+    threshold: float,
+    metrics: dict[str, float],
+) -> dict[str, Any]:
+    """The profile of the evaluation rows (raw features), their predictions and metrics."""
+    rows = len(evaluation)
+    rng = np.random.default_rng(0)  # the same rows for the same data: a reproducible file
+    sample = np.sort(rng.permutation(rows)[:KS_SAMPLE_ROWS])
+    features = {
+        name: feature_profile(evaluation[name], train[name], sample) for name in evaluation.columns
+    }
+    return {
+        "version": REFERENCE_VERSION,
+        "rows": rows,
+        "features": features,
+        "prediction": {
+            "edges": PROBABILITY_EDGES[1:-1],
+            "proportions": proportions(np.asarray(probability, float), PROBABILITY_EDGES[1:-1]),
+            "positive_rate": round(float(np.mean(probability >= threshold)), 6),
+            "threshold": threshold,
+            "sample": np.asarray(probability, float)[sample].tolist(),
+        },
+        "metrics": metrics,
+    }
