@@ -1,0 +1,1 @@
+"""Watching the served model: its logs against its reference, alerts, and the retrain proposal."""
