@@ -43,4 +43,39 @@ def alert(environment: str, report: Path | None, repo: str | None) -> None:
     write_github_output({"retrain": str(retrain_due).lower()})
 
 
-COMMANDS = [alert]
+@click.command()
+@click.argument("environment", type=ENVIRONMENT)
+@click.option(
+    "--logs",
+    envvar="PREDICTION_LOG_DIR",
+    default="monitoring",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the prediction logs are.",
+)
+@click.option(
+    "--labels",
+    default="monitoring/labels",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the late labels are (`id,label[,time]` CSV files).",
+)
+@click.option("--repo", envvar="GITHUB_REPOSITORY", default=None, help="owner/name.")
+def retrain(environment: str, logs: Path, labels: Path, repo: str | None) -> None:
+    """Open or update the one retrain pull request of ENVIRONMENT, if model quality alerts.
+
+    The branch retrain/ENVIRONMENT re-pins data/raw/ with the logged inputs
+    joined by id to their labels; CI trains and gates it. Nothing is promoted.
+    """
+    from {{ cookiecutter.package }}.github import DEFAULT_REPO
+    from {{ cookiecutter.package }}.monitor.retrain import propose_retrain
+
+    p = project()
+    try:
+        done = propose_retrain(p, repo or DEFAULT_REPO, environment, logs, labels)
+    except (ValueError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"retrain {environment}: {done}")
+
+
+COMMANDS = [alert, retrain]
