@@ -47,7 +47,7 @@ def alert(environment: str, report: Path | None, repo: str | None) -> None:
 @click.argument("environment", type=ENVIRONMENT)
 @click.option(
     "--logs",
-    envvar="PREDICTION_LOG_DIR",
+    envvar="PREDICTION_LOGS",
     default="monitoring",
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
