@@ -55,13 +55,12 @@ def alert(environment: str, report: Path | None, repo: str | None) -> None:
 )
 @click.option(
     "--labels",
-    default="monitoring/labels",
-    show_default=True,
+    default=None,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where the late labels are (`id,label[,time]` CSV files).",
+    help="Where the late labels are (`id,label[,time]` CSV files) [default: LOGS/labels].",
 )
 @click.option("--repo", envvar="GITHUB_REPOSITORY", default=None, help="owner/name.")
-def retrain(environment: str, logs: Path, labels: Path, repo: str | None) -> None:
+def retrain(environment: str, logs: Path, labels: Path | None, repo: str | None) -> None:
     """Open or update the one retrain pull request of ENVIRONMENT, if model quality alerts.
 
     The branch retrain/ENVIRONMENT re-pins data/raw/ with the logged inputs
@@ -72,7 +71,9 @@ def retrain(environment: str, logs: Path, labels: Path, repo: str | None) -> Non
 
     p = project()
     try:
-        done = propose_retrain(p, repo or DEFAULT_REPO, environment, logs, labels)
+        done = propose_retrain(
+            p, repo or DEFAULT_REPO, environment, logs, labels or logs / "labels"
+        )
     except (ValueError, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"retrain {environment}: {done}")
