@@ -22,21 +22,21 @@ ALERT_AFTER, CLEAR_AFTER = 3, 2
 
 
 def write_report(
-    p: Paths, window: str, breached: tuple[str, ...] = (), status: str | None = None, **extra: Any
+    p: Paths, name: str, breached: tuple[str, ...] = (), status: str | None = None, **extra: Any
 ) -> Path:
     families = ("input_drift", "prediction_drift", "data_quality", "quality")
     report: dict[str, Any] = {
         "environment": "production",
-        "window": window,
+        "window": name,
         "status": status or ("alert" if breached else "ok"),
         **{family: {"breached": family in breached} for family in families},
         **extra,
     }
     folder = p.reports_dir / "monitor" / "production"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{window}.json").write_text(json.dumps(report))
-    (folder / f"{window}.md").write_text(f"# Monitor report {window}\n\nfeature `radius` drifted\n")
-    return folder / f"{window}.json"
+    (folder / f"{name}.json").write_text(json.dumps(report))
+    (folder / f"{name}.md").write_text(f"# Monitor report {name}\n\nfeature `radius` drifted\n")
+    return folder / f"{name}.json"
 
 
 def run_window(p: Paths, window: str, *breached: str, **extra: Any) -> list[str]:
@@ -128,6 +128,39 @@ def test_estimated_quality_alone_is_not_a_breach_but_with_drift_it_is(repo, gh):
     for day in range(10, 10 + ALERT_AFTER):
         run_window(repo, f"2026-11-{day:02d}", "input_drift", quality=estimated)
     assert "Monitor alert: model quality in production" in [i["title"] for i in gh.alert_issues()]
+
+
+def test_quality_as_the_monitor_reports_it_realized_alone_or_estimated_with_drift(repo, gh):
+    """Schema 1: `quality.realized.drop` past `thresholds.quality_drop` on enough labels."""
+    limits = {"quality_drop": 0.05, "min_labelled_rows": 30}
+
+    def quality(realized_drop, rows):
+        realized = {"labelled_rows": rows, "current": 0.9, "drop": realized_drop}
+        return {"breached": True, "estimated": {"drop": 0.08}, "realized": realized}
+
+    for day, (drop, rows) in enumerate([(0.01, 500), (0.2, 10), (None, 0)], start=1):
+        run_window(repo, f"2026-11-{day:02d}", quality=quality(drop, rows), thresholds=limits)
+    assert gh.alert_issues() == []  # estimated drops only, no drift: no evidence enough
+    for day in range(10, 10 + ALERT_AFTER):
+        run_window(repo, f"2026-11-{day}", quality=quality(0.2, 500), thresholds=limits)
+    assert [i["title"] for i in gh.alert_issues()] == ["Monitor alert: model quality in production"]
+
+
+def test_the_report_names_the_window_and_the_tier(repo):
+    window = {
+        "start": "2026-11-28T22:00:00Z",
+        "end": "2026-11-29T22:00:00Z",
+        "name": "20261129T220000Z",
+    }
+    path = write_report(repo, "20261129T220000Z", window=window, model={"risk_tier": "high"})
+    report = load_report(path, "production")
+    assert (report.window, report.risk_tier) == ("20261129T220000Z", "high")
+
+
+def test_a_high_risk_model_alerts_after_its_own_count(repo, gh):
+    for day in (1, 2):  # the high tier opens after 2 windows, the low after 3
+        run_window(repo, f"2026-11-0{day}", "input_drift", model={"risk_tier": "high"})
+    assert len(gh.alert_issues()) == 1
 
 
 def test_missing_hysteresis_settings_are_named(repo, gh):

@@ -48,8 +48,12 @@ def family_marker(environment: str, family: str) -> str:
     return f"<!-- {PROJECT}:monitor:{environment}:{family} -->"
 
 
-def risk_tier(p: Paths, environment: str) -> str:
-    """The tier of the model serving there (its lineage), else the project's."""
+def risk_tier(p: Paths, report: MonitorReport) -> str:
+    """The serving model's tier: the report's (from its lineage), the deployed lineage's,
+    else the project's."""
+    if report.risk_tier:
+        return report.risk_tier
+    environment = report.environment
     deployed = p.deployed_lineage(environment)
     if deployed.exists():
         return str(read_json(deployed)["risk_tier"])
@@ -142,7 +146,7 @@ def save_state(root: Path, repo: str, issues: list[dict[str, Any]], state: Envir
 
 def publish_alerts(p: Paths, repo: str, report: MonitorReport) -> tuple[list[str], bool]:
     """Count the window, keep the issues in line; what was done, and whether to retrain."""
-    limits = thresholds(p, risk_tier(p, report.environment))
+    limits = thresholds(p, risk_tier(p, report))
     issues = open_issues(p.root, repo)
     found = with_marker(issues, state_marker(report.environment))
     state = parse_state(found[0]["body"] if found else "", report.environment)

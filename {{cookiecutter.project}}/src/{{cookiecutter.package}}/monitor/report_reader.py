@@ -2,7 +2,8 @@
 
 `<package> monitor <env>` writes reports/monitor/<env>/<window>.json and the
 Markdown a person reads beside it (<window>.md). Each signal family has a
-section with `breached`; `status` is "no_traffic" when the window was empty.
+section with `breached`; `status` is "no_traffic" when the window was empty;
+`model.risk_tier` is the serving model's tier (schema version 1).
 """
 
 from dataclasses import dataclass
@@ -37,9 +38,21 @@ class MonitorReport:
         verdict = section.get("breached")
         if verdict is None:
             return None
-        if family == "quality" and verdict and section.get("basis") == "estimated":
+        if family == "quality" and verdict and not self.realized_quality_dropped():
             return any(self.sections.get(f, {}).get("breached") for f in DRIFT_FAMILIES)
         return bool(verdict)
+
+    def realized_quality_dropped(self) -> bool:
+        """Did quality measured on labels (not the estimate) drop past the threshold?"""
+        quality = self.sections.get("quality") or {}
+        if "basis" in quality:
+            return bool(quality["basis"] == "realized")
+        realized = quality.get("realized") or {}
+        limits = self.sections.get("thresholds") or {}
+        drop, rows = realized.get("drop"), realized.get("labelled_rows") or 0
+        if drop is None or "quality_drop" not in limits:
+            return False
+        return bool(drop >= limits["quality_drop"] and rows >= limits.get("min_labelled_rows", 0))
 
     @property
     def risk_tier(self) -> str | None:
@@ -51,7 +64,7 @@ def window_of(data: dict[str, Any], path: Path) -> str:
     """The window's name: the report's own, else its file name (<window>.json)."""
     window = data.get("window")
     if isinstance(window, dict):
-        window = window.get("id") or window.get("end")
+        window = window.get("name") or window.get("end")
     return str(window or path.stem)
 
 
