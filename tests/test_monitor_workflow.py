@@ -16,14 +16,14 @@ clear after 1 clean one:
 4. dispatch production: clean -> the issues closed, each with a comment.
 """
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 from act.harness import GitHubRepo, git, run_act
-from conftest import DEFAULTS, Project, bake, run
+from conftest import DEFAULTS, Project, bake
 
 REPO = f"{DEFAULTS['github_owner']}/{DEFAULTS['project']}"
 WORKFLOW = "monitor.yml"
@@ -36,8 +36,9 @@ MONITOR_STUB = (
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory, project_venv: Path) -> Path:
-    """A set-up (untrained) default project, its data in the remote, hysteresis 2/1."""
+def seed(tmp_path_factory, project_venv: Path) -> tuple[Path, Path]:
+    """A set-up (untrained) default project, its data in the remote, hysteresis 2/1:
+    the bare repository, and the sample data file."""
     root = tmp_path_factory.mktemp("monitor-seed")
     project = Project(bake(root / "bake"), project_venv, root / "remote")
     project.make("setup")
@@ -50,7 +51,7 @@ def seed(tmp_path_factory, project_venv: Path) -> Path:
                                                  "alert_after: 2\n      clear_after: 1"))
     project.commit_all("Monitor from prepared reports; open after 2 windows, clear after 1")
     git(root, "clone", "--quiet", "--bare", str(project.path), str(root / "seed.git"))
-    return root / "seed.git"
+    return root / "seed.git", project.path / "data" / "raw" / "breast_cancer.csv"
 
 
 def prepared_reports(folder: Path, window: str, production_breaches: bool) -> Path:
@@ -72,16 +73,19 @@ def prepared_reports(folder: Path, window: str, production_breaches: bool) -> Pa
 
 
 def logs_with_labels(folder: Path, sample: Path) -> Path:
-    """LABELED logged production predictions (new rows) and their late labels."""
-    rows = pd.read_csv(sample).head(LABELED)
-    inputs = rows.drop(columns=["malignant"]) * 1.01
+    """LABELED logged production predictions (new rows: inputs x 1.01) and their late labels."""
+    with sample.open() as handle:
+        rows = [row for _, row in zip(range(LABELED), csv.DictReader(handle))]
     folder.mkdir(parents=True)
     (folder / "labels").mkdir()
-    lines = [json.dumps({"id": f"p{n}", "environment": "production", "inputs": record})
-             for n, record in enumerate(inputs.to_dict("records"))]
+    lines, labels = [], ["id,label"]
+    for n, row in enumerate(rows):
+        label = row.pop("malignant")
+        inputs = {name: round(float(value) * 1.01, 6) for name, value in row.items()}
+        lines.append(json.dumps({"id": f"p{n}", "environment": "production", "inputs": inputs}))
+        labels.append(f"p{n},{label}")
     (folder / "predictions.jsonl").write_text("\n".join(lines) + "\n")
-    labels = pd.DataFrame({"id": [f"p{n}" for n in range(LABELED)], "label": rows["malignant"]})
-    labels.to_csv(folder / "labels" / "batch-1.csv", index=False)
+    (folder / "labels" / "batch-1.csv").write_text("\n".join(labels) + "\n")
     return folder
 
 
@@ -92,11 +96,9 @@ def alert_issues(run) -> list[dict[str, Any]]:
 @pytest.mark.slow
 def test_monitor_workflow_opens_updates_and_closes_issues_and_proposes_one_retrain(
         seed, tmp_path, act_venv):
-    repo = GitHubRepo.from_bare(seed, tmp_path / "github", REPO)
-    git(repo.work, "switch", "--quiet", "main")
+    bare, sample = seed
+    repo = GitHubRepo.from_bare(bare, tmp_path / "github", REPO)
     fixtures, standins = tmp_path / "reports", tmp_path / "standins"
-    sample = repo.work / "data" / "raw" / "breast_cancer.csv"
-    run([str(act_venv / "bin" / "dvc"), "pull", "--quiet"], repo.work)  # a clone has no data
     logs = logs_with_labels(tmp_path / "logs", sample)
 
     def monitor(event: str, window: str, breaches: bool):

@@ -100,6 +100,7 @@ def test_quality_alert_opens_one_pull_request_holding_only_a_new_data_pin(
     assert create[create.index("--head") + 1] == "retrain/production"
     body = create[create.index("--body") + 1]
     assert "roc_auc 0.71 against 0.97 offline" in body and f"{LABELED} recent labeled rows" in body
+    assert "<!--" not in body  # the issue's marker stays on the issue
     assert len(pd.read_csv(project.raw_data)) == len(sample_frame()) + LABELED
     assert dvc(project.root, "status", "--cloud", "--quiet", check=False).returncode == 0
 

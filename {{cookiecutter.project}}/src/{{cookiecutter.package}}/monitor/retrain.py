@@ -93,7 +93,8 @@ def pull_request_body(environment: str, issue: dict[str, Any], rows: int) -> str
             f"the training data with {rows} recent labeled rows (logged inputs joined by id "
             "to the labels that arrived). CI trains, gates and comments as on any pull "
             "request; merging it releases nothing until a promotion is approved.",
-            issue["body"],
+            # The issue's marker stays in the issue: this pull request must never be found as it.
+            issue["body"].replace(family_marker(environment, "quality"), "").strip(),
         ]
     )
 
