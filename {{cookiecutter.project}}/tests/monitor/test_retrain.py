@@ -6,11 +6,14 @@ late labels on disk; GitHub's issues in memory (the `gh` fixture) and
 """
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
+from {{ cookiecutter.package }}.cli import cli
 from {{ cookiecutter.package }}.config import Paths
 from {{ cookiecutter.package }}.monitor.alerts import publish_alerts
 from {{ cookiecutter.package }}.monitor.report_reader import load_report
@@ -19,24 +22,41 @@ from {{ cookiecutter.package }}.sample_data import sample_frame, write_sample
 from {{ cookiecutter.package }}.shell import dvc, git
 
 REPO = "owner/repo"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENV = "production"
 LABELED = 60
 
 
+@pytest.fixture(scope="module")
+def pinned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once: `repo/` with its data pinned by DVC, `remote/` (reached by a relative
+    path, so a copy of the folder works as it is) and the bare `origin.git/`."""
+    root = tmp_path_factory.mktemp("pinned")
+    repo, origin = root / "repo", root / "origin.git"
+    repo.mkdir()
+    (repo / "dvc.yaml").write_text("stages: {}\n")
+    shutil.copyfile(PROJECT_ROOT / "params.yaml", repo / "params.yaml")
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
+    git(repo, "init", "--quiet", "--initial-branch", "main")
+    dvc(repo, "init", "--quiet")
+    dvc(repo, "remote", "add", "--default", "local", "../remote")
+    write_sample(Paths(repo).raw_data)
+    dvc(repo, "add", "--quiet", "data/raw/breast_cancer.csv")
+    git(repo, "add", "--all")
+    git(repo, *identity, "commit", "--quiet", "-m", "Pin the data")
+    dvc(repo, "push", "--quiet")
+    git(root, "init", "--quiet", "--bare", str(origin))
+    git(repo, "push", "--quiet", str(origin), "main")
+    return root
+
+
 @pytest.fixture
-def project(repo: Paths, tmp_path: Path) -> Paths:
-    """The repository with its data pinned by DVC, pushed to a local remote and a bare origin."""
-    dvc(repo.root, "init", "--quiet")
-    dvc(repo.root, "remote", "add", "--default", "local", str(tmp_path / "remote"))
-    write_sample(repo.raw_data)
-    dvc(repo.root, "add", "--quiet", "data/raw/breast_cancer.csv")
-    git(repo.root, "add", "--all")
-    git(repo.root, "commit", "--quiet", "-m", "Pin the data")
-    dvc(repo.root, "push", "--quiet")
-    origin = tmp_path / "origin.git"
-    git(tmp_path, "init", "--quiet", "--bare", str(origin))
-    git(repo.root, "remote", "add", "origin", str(origin))
-    git(repo.root, "push", "--quiet", "origin", "main")
+def project(repo: Paths, pinned: Path, tmp_path: Path) -> Paths:
+    """A fresh copy of the pinned repository, in place of the plain `repo`."""
+    shutil.rmtree(repo.root)
+    for name in ("repo", "remote", "origin.git"):
+        shutil.copytree(pinned / name, tmp_path / name)
+    git(repo.root, "remote", "add", "origin", str(tmp_path / "origin.git"))
     return repo
 
 
@@ -162,3 +182,28 @@ def test_an_unknown_source_is_refused(project, gh, tmp_path):
     project.params.write_text(text)
     with pytest.raises(ValueError, match="source 'warehouse' is not known"):
         propose_retrain(project, REPO, ENV, logs, labels)
+
+
+def test_the_command_says_when_no_retrain_is_due(repo, gh, monkeypatch, tmp_path):
+    monkeypatch.chdir(repo.root)
+    result = CliRunner().invoke(cli, ["retrain", ENV, "--logs", str(tmp_path), "--repo", REPO])
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "retrain production: model quality of production does not alert: no retrain proposed\n"
+    )
+
+
+def test_the_command_without_logs_fails_in_one_line_and_changes_nothing(
+    repo, gh, monkeypatch, tmp_path
+):
+    quality_alerts(repo)
+    monkeypatch.chdir(repo.root)
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "batch-1.csv").write_text("id,label\np0,1\n")
+    head = git(repo.root, "rev-parse", "HEAD")
+    result = CliRunner().invoke(cli, ["retrain", ENV, "--logs", str(tmp_path), "--repo", REPO])
+    assert result.exit_code == 1
+    assert f"Error: no prediction logs (*.jsonl with id and inputs) under {tmp_path}" in (
+        result.output
+    )
+    assert git(repo.root, "rev-parse", "HEAD") == head
