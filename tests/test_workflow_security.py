@@ -29,7 +29,7 @@ import yaml
 from conftest import DEFAULTS, bake
 
 TOOLS = Path(sys.executable).parent
-WORKFLOWS = ("ci.yml", "release.yml", "deploy.yml", "rollback.yml")
+WORKFLOWS = ("ci.yml", "release.yml", "deploy.yml", "rollback.yml", "monitor.yml")
 CHOICES = {key: value for key, value in DEFAULTS.items()
            if isinstance(value, list) and not key.startswith("_")}
 VARIANTS = [dict(zip(CHOICES, values)) for values in itertools.product(*CHOICES.values())]
@@ -54,6 +54,8 @@ PERMISSIONS: dict[tuple[str, str], tuple[dict[str, str], bool]] = {
     ("deploy", "staging-revert"): (PROPOSE, False),
     ("deploy", "production-revert"): (PROPOSE, False),
     ("rollback", "rollback"): (PROPOSE, False),
+    ("monitor", "watch"): ({**READ, "issues": "write"}, True),
+    ("monitor", "retrain"): ({**PROPOSE, "issues": "read"}, True),
 }
 
 
@@ -78,7 +80,7 @@ def steps(workflow: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             for step in job.get("steps", [])]
 
 
-def test_the_four_workflows_exist(variant):
+def test_the_five_workflows_exist(variant):
     _, project = variant
     found = sorted(p.name for p in (project / ".github" / "workflows").glob("*.yml"))
     assert set(WORKFLOWS) <= set(found)

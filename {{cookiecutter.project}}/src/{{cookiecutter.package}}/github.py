@@ -91,6 +91,35 @@ def gh_api(root: Path, *args: str, payload: dict[str, Any] | None = None) -> Any
     return json.loads(result.stdout) if result.stdout.strip() else None
 
 
+def with_marker(items: list[dict[str, Any]], marker: str) -> list[dict[str, Any]]:
+    """The comments or issues a job wrote before: their body carries its hidden marker."""
+    return [item for item in items if marker in (item.get("body") or "")]
+
+
+def open_issues(root: Path, repo: str) -> list[dict[str, Any]]:
+    """Every open issue of `repo` (pull requests, which the same endpoint lists, left out)."""
+    pages = gh_api(root, "--paginate", "--slurp", f"repos/{repo}/issues?state=open&per_page=100")
+    return [i for page in pages or [] for i in page if "pull_request" not in i]
+
+
+def create_issue(root: Path, repo: str, title: str, body: str) -> dict[str, Any]:
+    created: dict[str, Any] = gh_api(
+        root, "--method", "POST", f"repos/{repo}/issues", payload={"title": title, "body": body}
+    )
+    return created
+
+
+def edit_issue(root: Path, repo: str, number: int, fields: dict[str, Any]) -> None:
+    """Change an issue in place: its title, body, or state (`closed`, with a reason)."""
+    gh_api(root, "--method", "PATCH", f"repos/{repo}/issues/{number}", payload=fields)
+
+
+def comment_on_issue(root: Path, repo: str, number: int | str, body: str) -> None:
+    gh_api(
+        root, "--method", "POST", f"repos/{repo}/issues/{number}/comments", payload={"body": body}
+    )
+
+
 def write_github_output(values: dict[str, str]) -> None:
     """Step outputs for the workflow (nothing outside Actions)."""
     target = os.environ.get("GITHUB_OUTPUT")

@@ -8,4 +8,8 @@ quality.py    data quality, estimated and realized model quality
 labels.py     late labels, joined to predictions by id
 report.py     the report's JSON schema and its Markdown rendering
 run.py        `monitor <env>`: one window, one report
+hysteresis.py, alert_state.py, alerts.py, report_reader.py
+              `alert <env>`: one issue per environment and signal family
+retrain.py, retrain_data.py
+              `retrain <env>`: the one retrain pull request, when quality alerts
 """

@@ -10,7 +10,7 @@ from typing import Any
 
 from {{ cookiecutter.package }}.config import Paths, load_params
 from {{ cookiecutter.package }}.files import read_json
-from {{ cookiecutter.package }}.github import gh_api
+from {{ cookiecutter.package }}.github import comment_on_issue, gh_api, with_marker
 from {{ cookiecutter.package }}.lineage import flatten
 from {{ cookiecutter.package }}.shell import dvc, run
 
@@ -140,20 +140,14 @@ def existing_comment(root: Path, repo: str, number: str) -> int | None:
     """The id of the comment this job wrote before (it carries the marker), if any."""
     pages = gh_api(root, "--paginate", "--slurp", f"repos/{repo}/issues/{number}/comments")
     comments = [comment for page in pages or [] for comment in page]
-    ours = [c["id"] for c in comments if MARKER in (c.get("body") or "")]
-    return ours[0] if ours else None
+    ours = with_marker(comments, MARKER)
+    return ours[0]["id"] if ours else None
 
 
 def post_or_update(root: Path, repo: str, number: str, body: str) -> str:
     comment_id = existing_comment(root, repo, number)
     if comment_id is None:
-        gh_api(
-            root,
-            "--method",
-            "POST",
-            f"repos/{repo}/issues/{number}/comments",
-            payload={"body": body},
-        )
+        comment_on_issue(root, repo, number, body)
         return "created"
     gh_api(
         root,

@@ -1,0 +1,143 @@
+"""monitor.yml under act, on its `schedule` and `workflow_dispatch` events, offline.
+
+What runs is the workflow's wiring: the matrix of environments, `make alert`
+with `issues: write` against the recording `gh`, and the separate retrain job
+that pulls the pinned data and proposes the retrain pull request. The monitor's
+computation is the project's own (tested in its tests): here `make monitor` is
+pointed at prepared reports, one window per run, so no run serves or trains.
+
+One story, four runs, with hysteresis set to open after 2 breaching windows and
+clear after 1 clean one:
+1. schedule, both environments: production breaches once -> no issue yet;
+2. dispatch production: breaches again -> one issue per breached family, and
+   model quality alerting -> ONE retrain pull request, holding only a data pin;
+3. dispatch production: breaches again -> the same issues updated, the same
+   pull request updated (no second one);
+4. dispatch production: clean -> the issues closed, each with a comment.
+"""
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from act.harness import GitHubRepo, git, run_act
+from conftest import DEFAULTS, Project, bake
+
+REPO = f"{DEFAULTS['github_owner']}/{DEFAULTS['project']}"
+WORKFLOW = "monitor.yml"
+LABELED = 60
+# The prepared report replaces the monitor's computation; the rest is the product's.
+MONITOR_STUB = (
+    'monitor: install\n\tmkdir -p "reports/monitor/$$ENV"\n'
+    '\tcp "$$MONITOR_FIXTURES/$$ENV"/* "reports/monitor/$$ENV/"\n'
+)
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory, project_venv: Path) -> tuple[Path, Path]:
+    """A set-up (untrained) default project, its data in the remote, hysteresis 2/1:
+    the bare repository, and the sample data file."""
+    root = tmp_path_factory.mktemp("monitor-seed")
+    project = Project(bake(root / "bake"), project_venv, root / "remote")
+    project.make("setup")
+    makefile = project.path / "Makefile"
+    text = makefile.read_text()
+    recipe = text[text.index("monitor: install"):text.index("\nalert: install")]
+    makefile.write_text(text.replace(recipe, MONITOR_STUB))
+    params = project.path / "params.yaml"
+    text, low = params.read_text(), "low: {alert_after: 2, clear_after: 2}"
+    assert low in text, f"params.yaml no longer holds {low!r}"
+    params.write_text(text.replace(low, "low: {alert_after: 2, clear_after: 1}"))
+    project.commit_all("Monitor from prepared reports; open after 2 windows, clear after 1")
+    git(root, "clone", "--quiet", "--bare", str(project.path), str(root / "seed.git"))
+    return root / "seed.git", project.path / "data" / "raw" / "breast_cancer.csv"
+
+
+def prepared_reports(folder: Path, window: str, production_breaches: bool) -> Path:
+    """This window's reports of both environments (staging always clean)."""
+    for environment in ("staging", "production"):
+        breached = production_breaches and environment == "production"
+        report: dict[str, Any] = {
+            "environment": environment, "window": window,
+            "status": "alert" if breached else "ok",
+            "input_drift": {"breached": breached}, "prediction_drift": {"breached": False},
+            "data_quality": {"breached": False},
+            "quality": {"breached": breached, "basis": "realized"},
+        }
+        target = folder / window / environment
+        target.mkdir(parents=True)
+        (target / f"{window}.json").write_text(json.dumps(report))
+        (target / f"{window}.md").write_text(f"# {environment} {window}\n\nroc_auc fell\n")
+    return folder / window
+
+
+def logs_with_labels(folder: Path, sample: Path) -> Path:
+    """LABELED logged production predictions (new rows: inputs x 1.01) and their late labels."""
+    with sample.open() as handle:
+        rows = [row for _, row in zip(range(LABELED), csv.DictReader(handle))]
+    folder.mkdir(parents=True)
+    (folder / "labels").mkdir()
+    lines, labels = [], ["id,label"]
+    for n, row in enumerate(rows):
+        label = row.pop("malignant")
+        inputs = {name: round(float(value) * 1.01, 6) for name, value in row.items()}
+        lines.append(json.dumps({"id": f"p{n}", "environment": "production", "inputs": inputs}))
+        labels.append(f"p{n},{label}")
+    (folder / "predictions.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "labels" / "batch-1.csv").write_text("\n".join(labels) + "\n")
+    return folder
+
+
+def alert_issues(run) -> list[dict[str, Any]]:
+    return [i for i in run.gh_state().get("issues", []) if i["title"].startswith("Monitor alert")]
+
+
+@pytest.mark.slow
+def test_monitor_workflow_opens_updates_and_closes_issues_and_proposes_one_retrain(
+        seed, tmp_path, act_venv):
+    bare, sample = seed
+    repo = GitHubRepo.from_bare(bare, tmp_path / "github", REPO)
+    fixtures, standins = tmp_path / "reports", tmp_path / "standins"
+    logs = logs_with_labels(tmp_path / "logs", sample)
+
+    def monitor(event: str, window: str, breaches: bool):
+        payload = (repo.dispatch_event({"environment": "production"})
+                   if event == "workflow_dispatch" else
+                   {"schedule": "23 6 * * *", "repository": repo.repository()})
+        env = {"MONITOR_FIXTURES": str(prepared_reports(fixtures, window, breaches))}
+        result = run_act(repo, event, payload, WORKFLOW, act_venv, standins,
+                         "--var", f"PREDICTION_LOGS={logs}", extra_env=env)
+        assert result.returncode == 0, result.explain()
+        return result
+
+    first = monitor("schedule", "2026-11-01", True)
+    state_issues = [i for i in first.gh_state()["issues"] if i["title"].startswith("Monitor state")]
+    assert sorted(i["title"].split(":")[1].split()[0] for i in state_issues) == [
+        "production", "staging"]  # the schedule watched both
+    assert alert_issues(first) == [] and first.gh_state()["pulls"] == []
+
+    second = monitor("workflow_dispatch", "2026-11-02", True)
+    opened = {i["title"]: i for i in alert_issues(second)}
+    assert sorted(opened) == ["Monitor alert: input drift in production",
+                              "Monitor alert: model quality in production"]
+    assert all("docs/runbooks/drift-alert.md" in i["body"] for i in opened.values())
+    [pull] = second.gh_state()["pulls"]
+    assert pull["head"] == "retrain/production" and pull["base"] == "main"
+    assert "# production 2026-11-02" in pull["body"]
+    changed = git(repo.origin, "diff", "--name-only", "main", "retrain/production").splitlines()
+    assert changed == ["data/raw/breast_cancer.csv.dvc"]  # a new data pin; nothing deploys
+
+    third = monitor("workflow_dispatch", "2026-11-03", True)
+    assert {i["number"] for i in alert_issues(third)} == {i["number"] for i in opened.values()}
+    assert all("3 window(s) in a row" in i["body"] for i in alert_issues(third))
+    [pull] = third.gh_state()["pulls"]  # updated, not duplicated
+    assert "# production 2026-11-03" in pull["body"]
+
+    fourth = monitor("workflow_dispatch", "2026-11-04", False)
+    assert {i["state"] for i in alert_issues(fourth)} == {"closed"}
+    for issue in alert_issues(fourth):
+        [comment] = fourth.gh_state()["comments"][str(issue["number"])]
+        assert comment["body"].startswith("Cleared: ")
+    assert len(fourth.gh_state()["pulls"]) == 1

@@ -1,0 +1,209 @@
+"""The governed retrain: one pull request on retrain/<env> holding a new data pin, nothing else.
+
+A repository with DVC, a local remote and a bare origin; prediction logs and
+late labels on disk; GitHub's issues in memory (the `gh` fixture) and
+`gh pr ...` played by a recording stand-in.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from {{ cookiecutter.package }}.cli import cli
+from {{ cookiecutter.package }}.config import Paths
+from {{ cookiecutter.package }}.monitor.alerts import publish_alerts
+from {{ cookiecutter.package }}.monitor.report_reader import load_report
+from {{ cookiecutter.package }}.monitor.retrain import propose_retrain
+from {{ cookiecutter.package }}.sample_data import sample_frame, write_sample
+from {{ cookiecutter.package }}.shell import dvc, git
+
+REPO = "owner/repo"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ENV = "production"
+LABELED = 60
+
+
+@pytest.fixture(scope="module")
+def pinned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once: `repo/` with its data pinned by DVC, `remote/` (reached by a relative
+    path, so a copy of the folder works as it is) and the bare `origin.git/`."""
+    root = tmp_path_factory.mktemp("pinned")
+    repo, origin = root / "repo", root / "origin.git"
+    repo.mkdir()
+    (repo / "dvc.yaml").write_text("stages: {}\n")
+    shutil.copyfile(PROJECT_ROOT / "params.yaml", repo / "params.yaml")
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
+    git(repo, "init", "--quiet", "--initial-branch", "main")
+    dvc(repo, "init", "--quiet")
+    dvc(repo, "remote", "add", "--default", "local", "../remote")
+    write_sample(Paths(repo).raw_data)
+    dvc(repo, "add", "--quiet", "data/raw/breast_cancer.csv")
+    git(repo, "add", "--all")
+    git(repo, *identity, "commit", "--quiet", "-m", "Pin the data")
+    dvc(repo, "push", "--quiet")
+    git(root, "init", "--quiet", "--bare", str(origin))
+    git(repo, "push", "--quiet", str(origin), "main")
+    return root
+
+
+@pytest.fixture
+def project(repo: Paths, pinned: Path, tmp_path: Path) -> Paths:
+    """A fresh copy of the pinned repository, in place of the plain `repo`."""
+    shutil.rmtree(repo.root)
+    for name in ("repo", "remote", "origin.git"):
+        shutil.copytree(pinned / name, tmp_path / name)
+    git(repo.root, "remote", "add", "origin", str(tmp_path / "origin.git"))
+    return repo
+
+
+def logs_and_labels(
+    root: Path, labels: list[int] | None = None, scale: float = 1.01
+) -> tuple[Path, Path]:
+    """LABELED logged predictions of ENV (and one of staging), with their late labels.
+
+    The inputs are the sample's first rows, every value scaled by `scale`: new rows
+    (1.0: rows the pinned data holds already).
+    """
+    rows = sample_frame().head(LABELED)
+    logs, late = root / "monitoring" / "predictions", root / "monitoring" / "labels"
+    logs.mkdir(parents=True)
+    late.mkdir(parents=True)
+    features = rows.drop(columns=["malignant"]) * scale
+    with (logs / "2026-11-29.jsonl").open("w") as handle:
+        for n, record in enumerate(features.to_dict("records")):
+            handle.write(json.dumps({"id": f"p{n}", "environment": ENV, "inputs": record}) + "\n")
+        handle.write(json.dumps({"id": "s0", "environment": "staging", "inputs": record}) + "\n")
+    values = labels or rows["malignant"].tolist()
+    pd.DataFrame({"id": [f"p{n}" for n in range(LABELED)], "label": values}).to_csv(
+        late / "batch-1.csv", index=False
+    )
+    return logs, late
+
+
+def quality_alerts(p: Paths) -> None:
+    """Three windows of realized quality breached: the low tier's alert opens."""
+    folder = p.reports_dir / "monitor" / ENV
+    folder.mkdir(parents=True, exist_ok=True)
+    for day in (1, 2, 3):
+        report = {
+            "environment": ENV,
+            "window": f"2026-11-0{day}",
+            "status": "alert",
+            "quality": {"breached": True, "basis": "realized"},
+        }
+        (folder / f"2026-11-0{day}.json").write_text(json.dumps(report))
+        (folder / f"2026-11-0{day}.md").write_text("roc_auc 0.71 against 0.97 offline\n")
+        publish_alerts(p, REPO, load_report(folder / f"2026-11-0{day}.json", ENV))
+
+
+def test_quality_alert_opens_one_pull_request_holding_only_a_new_data_pin(
+    project, gh, stand_in, tmp_path
+):
+    quality_alerts(project)
+    logs, labels = logs_and_labels(tmp_path)
+    pinned_before = (project.root / "data/raw/breast_cancer.csv.dvc").read_text()
+    recorder = stand_in(
+        "gh", {"pr list": "[]", "pr create": "https://github.com/owner/repo/pull/9"}
+    )
+    done = propose_retrain(project, REPO, ENV, logs, labels)
+    assert done == "https://github.com/owner/repo/pull/9"
+    origin = tmp_path / "origin.git"
+    changed = git(origin, "diff", "--name-only", "main", "retrain/production").splitlines()
+    assert changed == ["data/raw/breast_cancer.csv.dvc"]  # a data pin, nothing under deploy/
+    assert git(origin, "rev-list", "--count", "main..retrain/production") == "1"
+    assert (project.root / "data/raw/breast_cancer.csv.dvc").read_text() != pinned_before
+    [create] = [c for c in recorder.calls() if c[:2] == ["pr", "create"]]
+    assert create[create.index("--head") + 1] == "retrain/production"
+    body = create[create.index("--body") + 1]
+    assert "roc_auc 0.71 against 0.97 offline" in body and f"{LABELED} recent labeled rows" in body
+    assert "<!--" not in body  # the issue's marker stays on the issue
+    assert len(pd.read_csv(project.raw_data)) == len(sample_frame()) + LABELED
+    assert dvc(project.root, "status", "--cloud", "--quiet", check=False).returncode == 0
+
+
+def test_a_second_run_updates_the_same_pull_request(project, gh, stand_in, tmp_path):
+    quality_alerts(project)
+    logs, labels = logs_and_labels(tmp_path)
+    opened = json.dumps([{"number": 9, "url": "https://github.com/owner/repo/pull/9"}])
+    recorder = stand_in("gh", {"pr list": opened})
+    assert propose_retrain(project, REPO, ENV, logs, labels).startswith("updated ")
+    assert [c[:2] for c in recorder.calls() if c[0] == "pr"] == [["pr", "list"], ["pr", "edit"]]
+
+
+def test_rows_the_pinned_data_holds_already_propose_nothing(project, gh, stand_in, tmp_path):
+    quality_alerts(project)
+    logs, labels = logs_and_labels(tmp_path, scale=1.0)
+    recorder = stand_in("gh")
+    assert "in the pinned data already: nothing to propose" in propose_retrain(
+        project, REPO, ENV, logs, labels
+    )
+    assert recorder.calls() == []
+    assert git(project.root, "branch", "--show-current") == "main"
+
+
+def test_no_quality_alert_proposes_nothing(project, gh, stand_in, tmp_path):
+    logs, labels = logs_and_labels(tmp_path)
+    recorder = stand_in("gh")
+    assert "does not alert: no retrain proposed" in propose_retrain(
+        project, REPO, ENV, logs, labels
+    )
+    assert recorder.calls() == []
+    assert git(project.root, "branch", "--list", "retrain/*") == ""
+
+
+def test_too_few_labeled_rows_propose_nothing_and_change_nothing(project, gh, stand_in, tmp_path):
+    quality_alerts(project)
+    logs, labels = logs_and_labels(tmp_path)
+    project.params.write_text(project.params.read_text().replace("min_rows: 50", "min_rows: 500"))
+    before = project.raw_data.read_bytes()
+    with pytest.raises(ValueError, match="only 60 logged predictions of production have labels"):
+        propose_retrain(project, REPO, ENV, logs, labels)
+    assert project.raw_data.read_bytes() == before
+    assert git(project.root, "branch", "--show-current") == "main"
+
+
+def test_labels_the_contract_refuses_are_named_and_not_pinned(project, gh, stand_in, tmp_path):
+    quality_alerts(project)
+    logs, labels = logs_and_labels(tmp_path, labels=[7] * LABELED)
+    before = project.raw_data.read_bytes()
+    with pytest.raises(ValueError, match="the refreshed data breaks the contract: malignant"):
+        propose_retrain(project, REPO, ENV, logs, labels)
+    assert project.raw_data.read_bytes() == before
+
+
+def test_an_unknown_source_is_refused(project, gh, tmp_path):
+    quality_alerts(project)
+    logs, labels = logs_and_labels(tmp_path)
+    text = project.params.read_text().replace("source: labeled-logs", "source: warehouse")
+    project.params.write_text(text)
+    with pytest.raises(ValueError, match="source 'warehouse' is not known"):
+        propose_retrain(project, REPO, ENV, logs, labels)
+
+
+def test_the_command_says_when_no_retrain_is_due(repo, gh, monkeypatch, tmp_path):
+    monkeypatch.chdir(repo.root)
+    result = CliRunner().invoke(cli, ["retrain", ENV, "--logs", str(tmp_path), "--repo", REPO])
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "retrain production: model quality of production does not alert: no retrain proposed\n"
+    )
+
+
+def test_the_command_without_logs_fails_in_one_line_and_changes_nothing(
+    repo, gh, monkeypatch, tmp_path
+):
+    quality_alerts(repo)
+    monkeypatch.chdir(repo.root)
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "batch-1.csv").write_text("id,label\np0,1\n")
+    head = git(repo.root, "rev-parse", "HEAD")
+    result = CliRunner().invoke(cli, ["retrain", ENV, "--logs", str(tmp_path), "--repo", REPO])
+    assert result.exit_code == 1
+    assert f"Error: no prediction logs (*.jsonl with id and inputs) under {tmp_path}" in (
+        result.output
+    )
+    assert git(repo.root, "rev-parse", "HEAD") == head
