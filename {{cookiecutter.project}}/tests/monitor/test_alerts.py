@@ -55,7 +55,7 @@ def test_fewer_than_n_breaching_windows_open_no_issue(repo, gh):
     windows(repo, 1, ALERT_AFTER - 1, "input_drift")
     assert gh.alert_issues() == []
     [state_issue] = [i for i in gh.issues if state_marker("production") in i.get("body", "")]
-    assert parse_state(state_issue["body"], "production").families["input_drift"].breaching == 2
+    assert parse_state(state_issue["body"], "production").families["input_drift"].breaching == ALERT_AFTER - 1
 
 
 def test_n_breaching_windows_open_one_issue_then_update_it_in_place(repo, gh):
@@ -67,7 +67,7 @@ def test_n_breaching_windows_open_one_issue_then_update_it_in_place(repo, gh):
     assert "docs/runbooks/drift-alert.md" in issue["body"]
     windows(repo, 1 + ALERT_AFTER, 2, "input_drift")
     assert [i["number"] for i in gh.alert_issues()] == [issue["number"]]
-    assert "5 window(s) in a row" in gh.issue(issue["number"])["body"]
+    assert f"{ALERT_AFTER + 2} window(s) in a row" in gh.issue(issue["number"])["body"]
 
 
 def test_m_clean_windows_close_the_issue_with_a_comment(repo, gh):
