@@ -24,7 +24,11 @@ from {{ cookiecutter.package }}.release.promotion import candidate_version, prom
 from {{ cookiecutter.package }}.sample_data import sample_frame
 from {{ cookiecutter.package }}.shell import git
 
-TRAIN_PARAMS = {"C": 1.0, "max_iter": 1000, "class_weight": None, "seed": 42}
+TRAIN_PARAMS = {
+    "estimator": "logistic_regression",
+    "params": {"C": 1.0, "max_iter": 1000, "class_weight": None},
+    "seed": 42,
+}
 
 
 @pytest.fixture(scope="session")

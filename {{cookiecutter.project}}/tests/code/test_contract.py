@@ -7,7 +7,7 @@ from {{ cookiecutter.package }}.contract import ContractError, parse_contract, r
 
 
 def valid_record(contract):
-    return {name: (b.min + b.max) / 2 for name, b in contract.features.items()}
+    return contract.example_record()
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,6 @@ def test_training_is_deterministic(split_sample):
     from {{ cookiecutter.package }}.pipeline.train import fit
 
     train, held_out = split_sample
-    params = {"C": 1.0, "max_iter": 1000, "class_weight": None, "seed": 42}
+    params = {"estimator": "logistic_regression", "params": {"C": 1.0}, "seed": 42}
     first, second = fit(with_features(train), params), fit(with_features(train), params)
     np.testing.assert_array_equal(probability(first, held_out), probability(second, held_out))

@@ -9,9 +9,9 @@ from sklearn.dummy import DummyClassifier
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
 from {{ cookiecutter.package }}.config import load_params, paths
-from {{ cookiecutter.package }}.contract import load_contract
+from {{ cookiecutter.package }}.contract import load_contract, read_table
 from {{ cookiecutter.package }}.features import feature_names
-from {{ cookiecutter.package }}.files import read_csv, write_csv, write_json
+from {{ cookiecutter.package }}.files import write_csv, write_json
 from {{ cookiecutter.package }}.lineage import build_lineage
 from {{ cookiecutter.package }}.model_store import register
 
@@ -50,7 +50,7 @@ def predictions_frame(
 def evaluate(params: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame]:
     p = paths()
     label, threshold = load_contract().label, params["evaluate"]["threshold"]
-    train, evaluation = read_csv(p.train_features), read_csv(p.eval_features)
+    train, evaluation = read_table(p.train_features), read_table(p.eval_features)
     model = joblib.load(p.model)
     probability = model.predict_proba(evaluation[feature_names()])[:, 1]
     metrics = {

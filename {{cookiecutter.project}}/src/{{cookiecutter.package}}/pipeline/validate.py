@@ -3,14 +3,14 @@
 import sys
 
 from {{ cookiecutter.package }}.config import paths
-from {{ cookiecutter.package }}.contract import check_table, load_contract
-from {{ cookiecutter.package }}.files import read_csv, write_json
+from {{ cookiecutter.package }}.contract import check_table, load_contract, read_table
+from {{ cookiecutter.package }}.files import write_json
 
 
 def run() -> list[str]:
     p = paths()
     contract = load_contract()
-    frame = read_csv(p.raw_data)
+    frame = read_table(p.raw_data)
     violations = check_table(frame, contract)
     write_json(
         {

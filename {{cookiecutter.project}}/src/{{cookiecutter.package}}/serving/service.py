@@ -73,7 +73,7 @@ class PredictRequest(BaseModel):
 
 
 class Prediction(BaseModel):
-    probability: float = Field(description="Probability that the tumour is malignant")
+    probability: float = Field(description="Probability that the label is 1 (contract.yaml)")
     label: int = Field(description="1 if probability >= threshold, else 0")
 
 
