@@ -78,6 +78,8 @@ def switched(tmp_path_factory: pytest.TempPathFactory, project_venv: Path) -> Pr
         run_line(project, line, csv)
     params = yaml.safe_load((project.path / "params.yaml").read_text())  # 2. name it
     params["data"] = yaml.safe_load(blocks("yaml", page)[0])["data"]
+    # ...and the fairness group: a categorical column of the contract below.
+    params["gate"]["fairness"].update(group_column="alcohol_band", split_at=None)
     (project.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     contract = project.path / "src" / project.package / "contract.yaml"  # 3. describe it
     contract.write_text(yaml.safe_dump(WINE_CONTRACT, sort_keys=False))

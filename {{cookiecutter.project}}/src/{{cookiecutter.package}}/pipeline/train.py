@@ -44,7 +44,7 @@ def make_estimator(settings: dict[str, Any]) -> ClassifierMixin:
             f"params.yaml train.params: {name} takes no {', '.join(unknown)} "
             "(random_state comes from train.seed)"
         )
-    return estimator.set_params(**given, random_state=settings["seed"])
+    return estimator.set_params(**given, random_state=settings.get("seed"))
 
 
 def make_model(settings: dict[str, Any]) -> Pipeline:
