@@ -31,6 +31,7 @@ WINE_CONTRACT = {
         "flavanoids": {"min": 0, "max": 10, "nullable": True},
         "proline": {"min": 100, "max": 2000},
         "color_intensity": {"min": 0, "max": 20},
+        "hue": {"min": 0, "max": 3},
     },
 }
 
@@ -41,7 +42,8 @@ frame = load_wine(as_frame=True).frame
 frame["class_zero"] = (frame.pop("target") == 0).astype(int)
 frame["alcohol_band"] = pd.cut(frame.pop("alcohol"), [0, 12.5, 13.5, 99], labels=["low", "medium", "high"])
 frame.loc[frame.index % 9 == 0, "flavanoids"] = np.nan
-frame.to_csv(sys.argv[1], index=False)
+columns = ["alcohol_band", "flavanoids", "proline", "color_intensity", "hue", "class_zero"]
+frame[columns].to_csv(sys.argv[1], index=False)
 """
 
 

@@ -136,7 +136,7 @@ def test_pr_that_passes_the_gates_is_green_and_keeps_one_comment(repo, act_venv)
     body = comment["body"]
     assert body.startswith(MARKER)
     assert "**Gates passed**" in body
-    assert param_row(body, "train.C") == ["params.yaml", "train.C", "1.0", "0.5"]
+    assert param_row(body, "train.params.C") == ["params.yaml", "train.params.C", "1.0", "0.5"]
     lineage = body.split("| lineage id | `")[1][:16]
     assert f"lineage `{lineage}`" in body  # the gate table and the lineage agree
     assert "Bento: `sample-classifier:" in body
@@ -152,7 +152,9 @@ def test_pr_that_passes_the_gates_is_green_and_keeps_one_comment(repo, act_venv)
     assert second.result("gates") == "succeeded", second.explain()
     [updated] = comments(second)
     assert updated["id"] == comment["id"]
-    assert param_row(updated["body"], "train.C") == ["params.yaml", "train.C", "1.0", "0.25"]
+    assert param_row(updated["body"], "train.params.C") == [
+        "params.yaml", "train.params.C", "1.0", "0.25"
+    ]
     assert len(api_calls(second, "POST")) == 1  # the first run's; the second updated
     [patch] = api_calls(second, "PATCH")
     assert patch["argv"][-3].endswith(f"/issues/comments/{comment['id']}")

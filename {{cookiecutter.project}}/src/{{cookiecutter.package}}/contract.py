@@ -70,6 +70,10 @@ class Contract:
     features: dict[str, Feature]
 
     @property
+    def binary(self) -> bool:
+        return len(self.label_values) == 2
+
+    @property
     def feature_names(self) -> list[str]:
         return list(self.features)
 
@@ -126,10 +130,12 @@ def _feature(raw: Any, where: str) -> Feature:
 def _label_values(raw: Any, where: str) -> tuple[int, ...]:
     if not isinstance(raw, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in raw):
         raise ContractError(f"{where}: label_values must be a list of integers such as [0, 1]")
-    if sorted(set(raw)) != [0, 1]:
-        # Multiclass labels are not served yet: the service answers one probability.
-        raise ContractError(f"{where}: label_values must be [0, 1] (a binary label), not {raw}")
-    return tuple(raw)
+    if len(set(raw)) != len(raw) or len(raw) < 2:
+        raise ContractError(f"{where}: label_values must list at least two distinct classes")
+    if len(raw) == 2 and sorted(raw) != [0, 1]:
+        # Binary: 1 is the positive class the threshold and the metrics refer to.
+        raise ContractError(f"{where}: a binary label_values must be [0, 1], not {raw}")
+    return tuple(sorted(raw))
 
 
 def parse_contract(text: str, source: str = "contract") -> Contract:
@@ -191,9 +197,17 @@ def _label_share_check(contract: Contract) -> pa.Check:
     import pandera.pandas as pa
 
     share = contract.label_share
+    if contract.binary:
+        return pa.Check(
+            lambda df: share.min <= df[contract.label].mean() <= share.max,
+            error=f"share of positive {contract.label} must be within [{share.min}, {share.max}]",
+        )
     return pa.Check(
-        lambda df: share.min <= df[contract.label].mean() <= share.max,
-        error=f"share of positive {contract.label} must be within [{share.min}, {share.max}]",
+        lambda df: (
+            df[contract.label].value_counts(normalize=True).between(share.min, share.max).all()
+            and df[contract.label].nunique() == len(contract.label_values)
+        ),
+        error=f"share of every {contract.label} class must be within [{share.min}, {share.max}]",
     )
 
 

@@ -96,7 +96,9 @@ def test_a_bad_column_is_refused_naming_the_column(feature, message):
 @pytest.mark.parametrize(
     "change, message",
     [
-        ("label_values: [0, 1, 2]", "must be \\[0, 1\\] \\(a binary label\\)"),
+        ("label_values: [1, 2]", "a binary label_values must be \\[0, 1\\]"),
+        ("label_values: [0, 0, 1]", "at least two distinct classes"),
+        ("label_values: [1]", "at least two distinct classes"),
         ("label_values: [no, yes]", "list of integers"),
         ("label: income", "label 'income' is also listed as a feature"),
     ],
@@ -130,3 +132,10 @@ def test_a_nullable_field_must_still_be_sent_and_a_required_one_not_null():
         Record(colour="red", city="Lyon")  # income omitted: null is explicit, never implied
     with pytest.raises(ValidationError):
         Record(income=1.0, colour=None, city="Lyon")
+
+
+def test_three_or_more_label_values_make_a_multiclass_contract():
+    text = MIXED.replace("label_values: [0, 1]", "label_values: [2, 0, 1]")
+    contract = parse_contract(text)
+    assert contract.label_values == (0, 1, 2) and not contract.binary
+    assert parse_contract(MIXED).binary

@@ -36,7 +36,7 @@ def rescored_production(inputs: GateInputs, manifest: Manifest, metric: str) -> 
         return None
     evaluation = read_table(inputs.paths.eval_features)
     columns = list(getattr(model, "feature_names_in_", feature_names()))
-    probability = model.predict_proba(evaluation[columns])[:, 1]
+    probability = model.predict_proba(evaluation[columns])
     threshold = load_params(inputs.paths.params)["evaluate"]["threshold"]
     scores = score(evaluation[load_contract().label], probability, threshold)
     return finite(scores.get(metric), f"production {metric} on {inputs.paths.eval_features.name}")

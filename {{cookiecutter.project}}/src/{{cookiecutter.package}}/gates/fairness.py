@@ -24,7 +24,10 @@ def group_metric(frame: pd.DataFrame, metric: str) -> float:
     scorers = {"recall": recall_score, "precision": precision_score}
     if metric not in scorers:
         raise ValueError(f"gate.fairness.metric must be one of {sorted(scorers)}, not {metric!r}")
-    return float(scorers[metric](frame["label"], frame["prediction"], zero_division=0))
+    average = "binary" if load_contract().binary else "macro"  # multiclass: every class counts
+    return float(
+        scorers[metric](frame["label"], frame["prediction"], average=average, zero_division=0)
+    )
 
 
 def fairness_groups(raw: pd.DataFrame, column: str, split_at: Any) -> np.ndarray:

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from {{ cookiecutter.package }}.config import PACKAGE_DIR, SERVICE_NAME
 from {{ cookiecutter.package }}.contract import load_contract, record_model
+from {{ cookiecutter.package }}.decision import decide
 from {{ cookiecutter.package }}.features import build_features
 from {{ cookiecutter.package }}.files import read_json
 from {{ cookiecutter.package }}.model_store import MODEL_FILE
@@ -73,8 +74,8 @@ class PredictRequest(BaseModel):
 
 
 class Prediction(BaseModel):
-    probability: float = Field(description="Probability that the label is 1 (contract.yaml)")
-    label: int = Field(description="1 if probability >= threshold, else 0")
+    probability: float = Field(description="P(label 1); multiclass: of the predicted label")
+    label: int = Field(description="1 if probability >= threshold, else 0; multiclass: the class")
 
 
 # Declared, not derived: without it BentoML derives the media type of a list
@@ -203,8 +204,8 @@ class Classifier:
     def _answer(self, records: list[Record], log: bool) -> list[Prediction]:  # type: ignore[valid-type]
         columns = {name: [getattr(r, name) for r in records] for name in self.columns}
         raw = pd.DataFrame(columns, columns=self.columns)
-        probability = self.model.predict_proba(build_features(raw))[:, 1]
-        labels = (probability >= self.threshold).astype(int)
+        matrix = self.model.predict_proba(build_features(raw))
+        probability, labels = decide(matrix, self.model.classes_, self.threshold)
         if log:
             self._log(columns, probability, labels)
         return [
