@@ -113,7 +113,8 @@ def test_the_switched_project_serves_and_predicts(switched: Project):
 def test_a_value_outside_the_contract_stops_validate(switched: Project):
     csv = switched.path / YOUR_CSV
     text = csv.read_text()
-    csv.write_text(text.replace(",low,", ",very low,", 1))
+    assert "\nlow," in text  # alcohol_band is the first column
+    csv.write_text(text.replace("\nlow,", "\nvery low,", 1))
     try:
         result = switched.cli("validate", check=False)
     finally:
