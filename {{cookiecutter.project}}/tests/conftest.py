@@ -67,7 +67,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Paths]:
     root = tmp_path / "repo"
     root.mkdir()
     (root / "dvc.yaml").write_text("stages: {}\n")
-    shutil.copyfile(PROJECT_ROOT / "params.yaml", root / "params.yaml")
+    for name in ("params.yaml", "model-card.yaml"):
+        shutil.copyfile(PROJECT_ROOT / name, root / name)
     for name, value in GIT_IDENTITY.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)

@@ -105,6 +105,15 @@ def lineage_table(lineage: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def card_section(p: Paths) -> str | None:
+    """The model card the gate stage rendered, folded: what the model is for, who owns it."""
+    card = p.reports_dir / "model-card.md"
+    if not card.exists():
+        return None
+    body = "####" + card.read_text().strip().removeprefix("#")  # a heading inside the comment
+    return f"<details><summary>Model card (reports/model-card.md)</summary>\n\n{body}\n\n</details>"
+
+
 def render_comment(p: Paths, base: str, repro_outcome: str) -> str:
     lineage = read_json(p.lineage) if p.lineage.exists() else {}
     report = gate_report(p, lineage)
@@ -126,6 +135,7 @@ def render_comment(p: Paths, base: str, repro_outcome: str) -> str:
         gate_md or "### Gates\n\n_not run on this model_",
         "### Lineage",
         lineage_table(lineage),
+        *filter(None, [card_section(p)]),
     ]
     return "\n\n".join(sections) + "\n"
 
