@@ -15,6 +15,7 @@ from {{ cookiecutter.package }}.features import feature_names
 from {{ cookiecutter.package }}.files import write_csv, write_json
 from {{ cookiecutter.package }}.lineage import build_lineage
 from {{ cookiecutter.package }}.model_store import register
+from {{ cookiecutter.package }}.plots import curves, write_plots
 
 
 def binary_scores(y_true: pd.Series, positive: np.ndarray, threshold: float) -> dict[str, float]:
@@ -80,6 +81,9 @@ def evaluate(params: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame]:
     model = joblib.load(p.model)
     matrix = model.predict_proba(evaluation[feature_names()])
     predictions = predictions_frame(evaluation, matrix, model.classes_, threshold)
+    write_plots(
+        p.root, curves(evaluation[label], matrix, model.classes_, predictions["prediction"])
+    )
     metrics = {
         "model": score(evaluation[label], matrix, threshold),
         "baseline": score(evaluation[label], baseline_probability(train, evaluation), threshold),

@@ -105,6 +105,33 @@ def lineage_table(lineage: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def plots_at(root: Path, revision: str | None) -> dict[str, list]:
+    """reports/plots/*.json of the workspace (None) or of a git revision ({} where absent)."""
+    import json
+
+    from {{ cookiecutter.package }}.plots import CHARTED, PLOTS_DIR
+
+    found = {}
+    for name, *_ in CHARTED:
+        relative = (PLOTS_DIR / name).as_posix()
+        if revision is None:
+            text = (root / relative).read_text() if (root / relative).exists() else None
+        else:
+            shown = run(root, "git", "show", f"{revision}:{relative}", check=False)
+            text = shown.stdout if shown.returncode == 0 else None
+        if text:
+            found[name] = json.loads(text)
+    return found
+
+
+def curves_section(p: Paths, base: str) -> str:
+    from {{ cookiecutter.package }}.plots import comment_charts
+
+    charts = comment_charts(plots_at(p.root, None), plots_at(p.root, base))
+    more = "Every curve, with the confusion matrix and calibration: `dvc plots diff`."
+    return f"### Curves against `{base[:12]}`\n\n{charts}\n\n{more}"
+
+
 def card_section(p: Paths) -> str | None:
     """The model card the gate stage rendered, folded: what the model is for, who owns it."""
     card = p.reports_dir / "model-card.md"
@@ -132,6 +159,7 @@ def render_comment(p: Paths, base: str, repro_outcome: str) -> str:
         diff_markdown(p.root, "metrics", base),
         f"### Params against `{base[:12]}`",
         diff_markdown(p.root, "params", base),
+        curves_section(p, base),
         gate_md or "### Gates\n\n_not run on this model_",
         "### Lineage",
         lineage_table(lineage),
