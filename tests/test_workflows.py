@@ -140,6 +140,11 @@ def test_pr_that_passes_the_gates_is_green_and_keeps_one_comment(repo, act_venv)
     lineage = body.split("| lineage id | `")[1][:16]
     assert f"lineage `{lineage}`" in body  # the gate table and the lineage agree
     assert "Bento: `sample-classifier:" in body
+    roc = body.split('title "ROC: true positive rate by false positive rate')[1].split("```")[0]
+    assert roc.startswith(" (base then candidate)") and roc.count("    line [") == 2
+    [plots] = [c for c in first.action_calls() if c["action"] == "upload-artifact"]
+    assert (plots["job"], plots["name"], plots["path"]) == ("gates", "plots", "reports/plots-diff")
+    assert plots["files"] >= 1
     checkouts = [c for c in first.action_calls() if c["action"] == "checkout"]
     assert {c["job"] for c in checkouts} == {"lint", "test", "gates"}
     assert {c["persist_credentials"] for c in checkouts} == {"false"}
