@@ -1,14 +1,18 @@
 """validate refuses params.yaml settings that cannot work, before reading any data."""
 
+from pathlib import Path
+
 import pytest
 
 from {{ cookiecutter.package }}.config import load_params
 from {{ cookiecutter.package }}.pipeline.validate import settings_problem
 
+PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
+
 
 @pytest.fixture
 def params():
-    return load_params()
+    return load_params(PARAMS)  # this project's, whatever another test left as the root
 
 
 def test_the_projects_own_settings_hold(params, contract):
