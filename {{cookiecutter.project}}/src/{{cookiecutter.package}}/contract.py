@@ -282,7 +282,7 @@ def record_field(feature: Feature) -> tuple[Any, Any]:
         kind: Any = float
         constraints = Field(ge=feature.min, le=feature.max)
     else:
-        kind = Literal[feature.values] if feature.values else str  # type: ignore[valid-type]
+        kind = Literal[feature.values] if feature.values else str
         constraints = Field()
     return (kind | None if feature.nullable else kind), constraints
 
@@ -293,6 +293,9 @@ def record_model(contract: Contract) -> type[BaseModel]:
     Extra fields are refused and NaN/inf rejected, so nothing outside the
     contract reaches the model.
     """
-    fields = {name: record_field(feature) for name, feature in contract.features.items()}
+    fields: dict[str, Any] = {
+        name: record_field(feature) for name, feature in contract.features.items()
+    }
     config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
-    return create_model("Record", __config__=config, **fields)
+    model: type[BaseModel] = create_model("Record", __config__=config, **fields)
+    return model

@@ -21,11 +21,17 @@ MAX_POINTS = 200
 CALIBRATION_BINS = 10
 
 
-def one_vs_rest(y_true: np.ndarray, matrix: np.ndarray, classes: np.ndarray):
+def one_vs_rest(
+    y_true: np.ndarray, matrix: np.ndarray, classes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Binary: (truth, P(1)). Multiclass: every class against the rest, flattened."""
     if len(classes) == 2:
         return (np.asarray(y_true) == classes[1]).astype(int), matrix[:, 1]
     return label_binarize(y_true, classes=classes).ravel(), matrix.ravel()
+
+
+def r(value: Any) -> float:
+    return round(float(value), 6)
 
 
 def thinned(rows: list[dict[str, float]]) -> list[dict[str, float]]:
@@ -41,7 +47,6 @@ def curves(y_true: Any, matrix: np.ndarray, classes: np.ndarray, prediction: Any
     fpr, tpr, _ = roc_curve(truth, score)
     precision, recall, _ = precision_recall_curve(truth, score)
     observed, predicted = calibration_curve(truth, score, n_bins=CALIBRATION_BINS)
-    r = lambda v: round(float(v), 6)  # noqa: E731  (a short formatter, used four times)
     return {
         "roc.json": thinned([{"fpr": r(x), "tpr": r(y)} for x, y in zip(fpr, tpr, strict=True)]),
         "precision_recall.json": thinned(
@@ -98,7 +103,7 @@ def mermaid_chart(title: str, x: str, y: str, lines: dict[str, list[float]]) -> 
     return "\n".join(body)
 
 
-def comment_charts(candidate: dict[str, list], base: dict[str, list]) -> str:
+def comment_charts(candidate: dict[str, Any], base: dict[str, Any]) -> str:
     """Base and candidate curves (file name -> records), one chart per charted curve."""
     charts = []
     for name, x, y, title in CHARTED:

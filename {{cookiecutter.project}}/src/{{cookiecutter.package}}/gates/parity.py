@@ -19,10 +19,8 @@ from {{ cookiecutter.package }}.gates.base import (
 
 def json_records(rows: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as a caller sends them: a missing value is JSON null (NaN is not JSON)."""
-    records: list[dict[str, Any]] = (
-        rows.astype(object).where(rows.notna(), None).to_dict(orient="records")
-    )
-    return records
+    cleaned = rows.astype(object).where(rows.notna(), None)
+    return [{str(key): value for key, value in row.items()} for row in cleaned.to_dict("records")]
 
 
 def served_probabilities(url: str, rows: pd.DataFrame, batch: int = 200) -> np.ndarray:

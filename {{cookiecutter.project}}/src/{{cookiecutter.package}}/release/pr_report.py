@@ -105,7 +105,7 @@ def lineage_table(lineage: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def plots_at(root: Path, revision: str | None) -> dict[str, list]:
+def plots_at(root: Path, revision: str | None) -> dict[str, Any]:
     """reports/plots/*.json of the workspace (None) or of a git revision ({} where absent)."""
     import json
 
