@@ -131,10 +131,10 @@ def test_a_feature_change_without_retraining_fails_parity(trained_copy: Project)
 TRAIN_ANOTHER = """
 import sys, joblib
 from {package}.config import paths
-from {package}.files import read_csv
+from {package}.contract import read_table
 from {package}.pipeline.train import fit
-params = {{"C": 0.01, "max_iter": 1000, "class_weight": None, "seed": 0}}
-joblib.dump(fit(read_csv(paths().train_features), params), sys.argv[1])
+params = {{"estimator": "logistic_regression", "params": {{"C": 0.01}}, "seed": 0}}
+joblib.dump(fit(read_table(paths().train_features), params), sys.argv[1])
 """
 
 

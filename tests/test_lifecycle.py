@@ -124,7 +124,7 @@ def story(request, tmp_path_factory):
     record["v1_answer"] = production.predict()
     record["v1_redeploy"] = production.deploy().stdout
 
-    set_params(project, lambda p: p["train"].update(C=0.3))
+    set_params(project, lambda p: p["train"]["params"].update(C=0.3))
     train(project, "Train v2 with C=0.3")
     if tier == "high":
         # No traffic during the window: no evidence, so the canary must fail

@@ -188,8 +188,8 @@ def test_param_change_gives_a_new_model_with_its_params(
     first_run: FirstRun, story: Story
 ) -> None:
     before, after = first_run.first_lineage, story.changed_lineage
-    assert after["params"]["train"]["C"] == 0.5
-    assert before["params"]["train"]["C"] == 1.0
+    assert after["params"]["train"]["params"]["C"] == 0.5
+    assert before["params"]["train"]["params"]["C"] == 1.0
     assert after["model"]["digest"] != before["model"]["digest"]
     assert after["model"]["tag"] != before["model"]["tag"]
     assert after["data"] == before["data"]  # same pinned data, same split

@@ -138,6 +138,7 @@ def pull_request(seed: Path, tmp_path_factory, act_venv) -> dict[str, Any]:
     # The stand-ins' records grow with every run: keep what the first one left.
     passed_comments, passed_posts = comments(passing), len(api_calls(passing, "POST"))
     passed_patches = len(api_calls(passing, "PATCH"))
+    passed_actions = passing.action_calls()
     # A bug that shuffles the labels: the model learns nothing.
     edit(repo, "src/sample_classifier/pipeline/train.py",
          "model.fit(train[feature_names()], train[label])",
@@ -147,7 +148,8 @@ def pull_request(seed: Path, tmp_path_factory, act_venv) -> dict[str, Any]:
     failing = act(repo, "pull_request", repo.pull_request_event(PR_NUMBER, "feature"),
                   "ci.yml", act_venv, "-j", "gates")
     return {"passing": passing, "passed_comments": passed_comments, "failing": failing,
-            "passed_api_calls": {"POST": passed_posts, "PATCH": passed_patches}}
+            "passed_api_calls": {"POST": passed_posts, "PATCH": passed_patches},
+            "passed_actions": passed_actions}
 
 
 @pytest.mark.slow
@@ -158,11 +160,17 @@ def test_pr_that_passes_the_gates_is_green_and_comments_once(pull_request):
     body = comment["body"]
     assert body.startswith(MARKER)
     assert "**Gates passed**" in body
-    assert param_row(body, "train.C") == ["params.yaml", "train.C", "1.0", "0.5"]
+    assert param_row(body, "train.params.C") == ["params.yaml", "train.params.C", "1.0", "0.5"]
     lineage = body.split("| lineage id | `")[1][:16]
     assert f"lineage `{lineage}`" in body  # the gate table and the lineage agree
     assert "Bento: `sample-classifier:" in body
-    checkouts = [c for c in first.action_calls() if c["action"] == "checkout"]
+    roc = body.split('title "ROC: true positive rate by false positive rate')[1].split("```")[0]
+    assert roc.startswith(" (base then candidate)") and roc.count("    line [") == 2
+    actions = pull_request["passed_actions"]
+    [plots] = [c for c in actions if c["action"] == "upload-artifact"]
+    assert (plots["job"], plots["name"], plots["path"]) == ("gates", "plots", "reports/plots-diff")
+    assert plots["files"] >= 1
+    checkouts = [c for c in actions if c["action"] == "checkout"]
     assert {c["job"] for c in checkouts} == {"lint", "test", "gates"}
     assert {c["persist_credentials"] for c in checkouts} == {"false"}
     assert pull_request["passed_api_calls"] == {"POST": 1, "PATCH": 0}

@@ -24,7 +24,11 @@ from {{ cookiecutter.package }}.release.promotion import candidate_version, prom
 from {{ cookiecutter.package }}.sample_data import sample_frame
 from {{ cookiecutter.package }}.shell import git
 
-TRAIN_PARAMS = {"C": 1.0, "max_iter": 1000, "class_weight": None, "seed": 42}
+TRAIN_PARAMS = {
+    "estimator": "logistic_regression",
+    "params": {"C": 1.0, "max_iter": 1000, "class_weight": None},
+    "seed": 42,
+}
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +67,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Paths]:
     root = tmp_path / "repo"
     root.mkdir()
     (root / "dvc.yaml").write_text("stages: {}\n")
-    shutil.copyfile(PROJECT_ROOT / "params.yaml", root / "params.yaml")
+    for name in ("params.yaml", "model-card.yaml"):
+        shutil.copyfile(PROJECT_ROOT / name, root / name)
     for name, value in GIT_IDENTITY.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)

@@ -37,6 +37,19 @@ def rendered_relative(environment: str) -> str:
     return f"{MANIFEST_DIR}/k8s/{environment}"
 
 
+def raw_data_relative(params: dict[str, Any]) -> str:
+    """params.yaml `data.raw`: the one setting that names the data (dvc.yaml reads it too)."""
+    data = params.get("data")
+    raw = data.get("raw") if isinstance(data, dict) else None
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValueError(
+            "params.yaml data.raw must name the raw data file, e.g. data/raw/breast_cancer.csv"
+        )
+    if Path(raw).is_absolute() or ".." in Path(raw).parts:
+        raise ValueError(f"params.yaml data.raw must be a path inside the repository, not {raw!r}")
+    return raw
+
+
 def find_root(start: Path | None = None) -> Path:
     """The repository root: the nearest folder upwards holding dvc.yaml."""
     here = (start or Path.cwd()).resolve()
@@ -56,7 +69,6 @@ class Paths:
         self.params = root / "params.yaml"
         self.dvc_lock = root / "dvc.lock"
         self.requirements_lock = root / "requirements.lock"
-        self.raw_data = root / "data" / "raw" / "breast_cancer.csv"
         self.features_dir = root / "data" / "features"
         self.train_features = self.features_dir / "train.csv"
         self.eval_features = self.features_dir / "eval.csv"
@@ -71,6 +83,11 @@ class Paths:
         self.validation_report = root / "reports" / "validate.json"
         self.reports_dir = root / "reports"
         self.deploy_dir = root / MANIFEST_DIR
+
+    @property
+    def raw_data(self) -> Path:
+        """The raw table named by params.yaml `data.raw` (read when asked, not at start)."""
+        return self.root / raw_data_relative(load_params(self.params))
 
     def manifest(self, environment: str) -> Path:
         return self.root / manifest_relative(environment)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -33,6 +33,33 @@ class Bounds:
     max: float
 
 
+KINDS = ("numeric", "categorical")
+# `values: any` on a categorical column: any string is accepted, and a value
+# training never saw is encoded as none of the known ones (features.py).
+ANY_VALUE = "any"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One input column: a numeric range, or a categorical value list (None: any string)."""
+
+    kind: str
+    nullable: bool = False
+    min: float | None = None
+    max: float | None = None
+    values: tuple[str, ...] | None = None
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind == "numeric"
+
+    def example(self) -> float | str:
+        """A value the contract accepts: the middle of the range, or the first listed value."""
+        if self.numeric:
+            return (float(self.min) + float(self.max)) / 2  # type: ignore[arg-type]
+        return self.values[0] if self.values else "example"
+
+
 @dataclass(frozen=True)
 class Contract:
     label: str
@@ -40,11 +67,25 @@ class Contract:
     min_rows: int
     max_rows: int
     label_share: Bounds
-    features: dict[str, Bounds]
+    features: dict[str, Feature]
+
+    @property
+    def binary(self) -> bool:
+        return len(self.label_values) == 2
 
     @property
     def feature_names(self) -> list[str]:
         return list(self.features)
+
+    def names_of(self, kind: str) -> list[str]:
+        return [name for name, feature in self.features.items() if feature.kind == kind]
+
+    def example_record(self) -> dict[str, float | str]:
+        return {name: feature.example() for name, feature in self.features.items()}
+
+    def csv_dtypes(self) -> dict[str, str]:
+        """Categorical columns are read as text, so a code like `01` stays `01`."""
+        return {name: "str" for name in self.names_of("categorical")}
 
 
 def _bounds(raw: Any, where: str) -> Bounds:
@@ -55,6 +96,46 @@ def _bounds(raw: Any, where: str) -> Bounds:
     if not low <= high:
         raise ContractError(f"{where}: min {low} is above max {high}")
     return Bounds(low, high)
+
+
+def _values(raw: Any, where: str) -> tuple[str, ...] | None:
+    if raw == ANY_VALUE:
+        return None
+    if not isinstance(raw, list) or not raw or len(set(map(str, raw))) != len(raw):
+        raise ContractError(
+            f"{where}: 'values' must be a list of distinct values, or {ANY_VALUE!r} for any string"
+        )
+    return tuple(str(value) for value in raw)
+
+
+def _feature(raw: Any, where: str) -> Feature:
+    if not isinstance(raw, dict):
+        raise ContractError(f"{where} must be a mapping of settings, such as min and max")
+    kind, nullable = raw.get("type", "numeric"), raw.get("nullable", False)
+    if kind not in KINDS:
+        raise ContractError(f"{where}: type must be one of {', '.join(KINDS)}, not {kind!r}")
+    if not isinstance(nullable, bool):
+        raise ContractError(f"{where}: nullable must be true or false, not {nullable!r}")
+    allowed = {"type", "nullable"} | ({"min", "max"} if kind == "numeric" else {"values"})
+    if set(raw) - allowed:
+        raise ContractError(
+            f"{where}: unknown keys {sorted(set(raw) - allowed)} for a {kind} column"
+        )
+    if kind == "numeric":
+        bounds = _bounds(raw, where)
+        return Feature(kind, nullable, min=bounds.min, max=bounds.max)
+    return Feature(kind, nullable, values=_values(raw.get("values"), where))
+
+
+def _label_values(raw: Any, where: str) -> tuple[int, ...]:
+    if not isinstance(raw, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in raw):
+        raise ContractError(f"{where}: label_values must be a list of integers such as [0, 1]")
+    if len(set(raw)) != len(raw) or len(raw) < 2:
+        raise ContractError(f"{where}: label_values must list at least two distinct classes")
+    if len(raw) == 2 and sorted(raw) != [0, 1]:
+        # Binary: 1 is the positive class the threshold and the metrics refer to.
+        raise ContractError(f"{where}: a binary label_values must be [0, 1], not {raw}")
+    return tuple(sorted(raw))
 
 
 def parse_contract(text: str, source: str = "contract") -> Contract:
@@ -68,20 +149,24 @@ def parse_contract(text: str, source: str = "contract") -> Contract:
         or not raw["features"]
     ):
         raise ContractError(f"{source} needs a non-empty 'features' mapping")
+    if str(raw.get("label")) in map(str, raw["features"]):
+        raise ContractError(f"{source}: the label {raw['label']!r} is also listed as a feature")
     try:
         rows = raw["rows"]
         return Contract(
             label=str(raw["label"]),
-            label_values=tuple(int(v) for v in raw["label_values"]),
+            label_values=_label_values(raw["label_values"], source),
             min_rows=int(rows["min"]),
             max_rows=int(rows["max"]),
             label_share=_bounds(raw["label_share"], f"{source}: label_share"),
             features={
-                str(name): _bounds(spec, f"{source}: feature {name}")
+                str(name): _feature(spec, f"{source}: feature {name}")
                 for name, spec in raw["features"].items()
             },
         )
     except (KeyError, TypeError, ValueError) as error:
+        if isinstance(error, ContractError):
+            raise
         raise ContractError(f"{source} is incomplete or malformed: {error!r}") from None
 
 
@@ -90,6 +175,13 @@ def load_contract(path: Path = CONTRACT_FILE) -> Contract:
     if not path.exists():
         raise ContractError(f"{path} is missing; restore it from git")
     return parse_contract(path.read_text(), str(path))
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A table of records (raw or featurized), with categorical columns read as text."""
+    from {{ cookiecutter.package }}.files import read_csv
+
+    return read_csv(path, dtype=load_contract().csv_dtypes())
 
 
 def _row_count_check(contract: Contract) -> pa.Check:
@@ -105,20 +197,45 @@ def _label_share_check(contract: Contract) -> pa.Check:
     import pandera.pandas as pa
 
     share = contract.label_share
+    if contract.binary:
+        return pa.Check(
+            lambda df: share.min <= df[contract.label].mean() <= share.max,
+            error=f"share of positive {contract.label} must be within [{share.min}, {share.max}]",
+        )
     return pa.Check(
-        lambda df: share.min <= df[contract.label].mean() <= share.max,
-        error=f"share of positive {contract.label} must be within [{share.min}, {share.max}]",
+        lambda df: (
+            df[contract.label].value_counts(normalize=True).between(share.min, share.max).all()
+            and df[contract.label].nunique() == len(contract.label_values)
+        ),
+        error=f"share of every {contract.label} class must be within [{share.min}, {share.max}]",
     )
+
+
+def _is_number(column: pd.Series) -> bool:
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    return is_numeric_dtype(column) and not is_bool_dtype(column)
+
+
+def column_schema(feature: Feature) -> pa.Column:
+    import pandera.pandas as pa
+
+    if feature.numeric:
+        # Integers or floats, not coerced: numbers that arrive as text are a broken export.
+        is_number = pa.Check(_is_number, error="must be numbers (int or float)")
+        in_range = pa.Check.in_range(feature.min, feature.max)
+        return pa.Column(None, [is_number, in_range], nullable=feature.nullable)
+    checks = [pa.Check.isin(list(feature.values))] if feature.values else []
+    # No dtype to coerce to: coercing text would turn a missing value into "nan".
+    # read_table already reads the column as text.
+    return pa.Column(None, checks, nullable=feature.nullable)
 
 
 def table_schema(contract: Contract) -> pa.DataFrameSchema:
     """The pandera schema for a table of labelled records."""
     import pandera.pandas as pa
 
-    columns = {
-        name: pa.Column("float64", pa.Check.in_range(b.min, b.max), nullable=False)
-        for name, b in contract.features.items()
-    }
+    columns = {name: column_schema(feature) for name, feature in contract.features.items()}
     columns[contract.label] = pa.Column(
         "int64", pa.Check.isin(list(contract.label_values)), nullable=False
     )
@@ -156,14 +273,29 @@ def summarise_failures(cases: pd.DataFrame) -> list[str]:
     return lines
 
 
+def record_field(feature: Feature) -> tuple[Any, Any]:
+    """A field's type and constraints: a bounded float, a listed value, or any string.
+
+    A nullable field may be null (imputed as in training) but never omitted.
+    """
+    if feature.numeric:
+        kind: Any = float
+        constraints = Field(ge=feature.min, le=feature.max)
+    else:
+        kind = Literal[feature.values] if feature.values else str
+        constraints = Field()
+    return (kind | None if feature.nullable else kind), constraints
+
+
 def record_model(contract: Contract) -> type[BaseModel]:
-    """The pydantic model of one request record: the same names and ranges.
+    """The pydantic model of one request record: the same names, ranges and values.
 
     Extra fields are refused and NaN/inf rejected, so nothing outside the
     contract reaches the model.
     """
     fields: dict[str, Any] = {
-        name: (float, Field(ge=b.min, le=b.max)) for name, b in contract.features.items()
+        name: record_field(feature) for name, feature in contract.features.items()
     }
     config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
-    return create_model("Record", __config__=config, **fields)
+    model: type[BaseModel] = create_model("Record", __config__=config, **fields)
+    return model

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # pandas loads where tables are read, not on every command
     import pandas as pd
 
 
-def read_csv(path: Path) -> pd.DataFrame:
+def read_csv(path: Path, dtype: dict[str, str] | None = None) -> pd.DataFrame:
     import pandas as pd
 
     if not path.exists():
@@ -20,7 +20,7 @@ def read_csv(path: Path) -> pd.DataFrame:
     # pandas' default converter reads back every float that to_csv wrote
     # bit-identical (tests/code/test_files.py), so training and the parity
     # check see exactly the same numbers.
-    return pd.read_csv(path)
+    return pd.read_csv(path, dtype=dtype)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

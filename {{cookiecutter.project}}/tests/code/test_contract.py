@@ -7,7 +7,7 @@ from {{ cookiecutter.package }}.contract import ContractError, parse_contract, r
 
 
 def valid_record(contract):
-    return {name: (b.min + b.max) / 2 for name, b in contract.features.items()}
+    return contract.example_record()
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,89 @@ def test_request_model_refuses_a_missing_field(contract):
     record.pop("mean_radius")
     with pytest.raises(ValidationError):
         record_model(contract)(**record)
+
+
+MIXED = """
+label: y
+label_values: [0, 1]
+rows: {min: 1, max: 100}
+label_share: {min: 0, max: 1}
+features:
+  income: {min: 0, max: 1000, nullable: true}
+  colour: {type: categorical, values: [red, green]}
+  city: {type: categorical, values: any, nullable: true}
+"""
+
+
+def test_a_contract_declares_numeric_and_categorical_columns():
+    contract = parse_contract(MIXED)
+    assert contract.names_of("numeric") == ["income"]
+    assert contract.names_of("categorical") == ["colour", "city"]
+    assert contract.features["colour"].values == ("red", "green")
+    assert contract.features["city"].values is None  # any string
+    assert contract.csv_dtypes() == {"colour": "str", "city": "str"}
+
+
+@pytest.mark.parametrize(
+    "feature, message",
+    [
+        ("{type: text}", "feature a: type must be one of numeric, categorical"),
+        ("{type: categorical, values: []}", "feature a: 'values' must be a list"),
+        ("{type: categorical, values: [x, x]}", "feature a: 'values' must be a list of distinct"),
+        ("{min: 0, max: 1, nullable: maybe}", "feature a: nullable must be true or false"),
+        ("{type: categorical, values: any, min: 0}", "feature a: unknown keys ['min']"),
+        ("[0, 1]", "feature a must be a mapping"),
+    ],
+)
+def test_a_bad_column_is_refused_naming_the_column(feature, message):
+    text = MIXED.split("features:")[0] + f"features:\n  a: {feature}\n"
+    with pytest.raises(ContractError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_contract(text)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ("label_values: [1, 2]", "a binary label_values must be \\[0, 1\\]"),
+        ("label_values: [0, 0, 1]", "at least two distinct classes"),
+        ("label_values: [1]", "at least two distinct classes"),
+        ("label_values: [no, yes]", "list of integers"),
+        ("label: income", "label 'income' is also listed as a feature"),
+    ],
+)
+def test_a_bad_label_is_refused_with_one_line(change, message):
+    key = change.split(":")[0]
+    lines = [line for line in MIXED.splitlines() if not line.startswith(f"{key}:")]
+    with pytest.raises(ContractError, match=message):
+        parse_contract("\n".join([change, *lines]))
+
+
+def test_request_model_follows_categorical_and_nullable_columns():
+    Record = record_model(parse_contract(MIXED))
+    record = Record(income=None, colour="red", city="Lyon")
+    assert record.model_dump() == {"income": None, "colour": "red", "city": "Lyon"}
+    Record(income=1.0, colour="green", city=None)  # nullable: null is accepted
+
+
+def test_a_value_outside_the_declared_list_is_refused_naming_field_and_values():
+    Record = record_model(parse_contract(MIXED))
+    with pytest.raises(ValidationError) as caught:
+        Record(income=1.0, colour="blue", city="Lyon")
+    error = caught.value.errors()[0]
+    assert error["loc"] == ("colour",)
+    assert "'red'" in error["msg"] and "'green'" in error["msg"]
+
+
+def test_a_nullable_field_must_still_be_sent_and_a_required_one_not_null():
+    Record = record_model(parse_contract(MIXED))
+    with pytest.raises(ValidationError):
+        Record(colour="red", city="Lyon")  # income omitted: null is explicit, never implied
+    with pytest.raises(ValidationError):
+        Record(income=1.0, colour=None, city="Lyon")
+
+
+def test_three_or_more_label_values_make_a_multiclass_contract():
+    text = MIXED.replace("label_values: [0, 1]", "label_values: [2, 0, 1]")
+    contract = parse_contract(text)
+    assert contract.label_values == (0, 1, 2) and not contract.binary
+    assert parse_contract(MIXED).binary

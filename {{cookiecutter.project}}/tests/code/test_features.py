@@ -31,3 +31,24 @@ def test_missing_raw_column_is_an_error(sample):
 def test_definition_hash_is_stable_and_names_the_algorithm():
     assert features.definition_hash() == features.definition_hash()
     assert features.definition_hash().startswith("sha256:")
+
+
+def test_a_derived_feature_on_an_undeclared_column_names_it(sample, monkeypatch):
+    monkeypatch.setitem(features.DERIVED_FEATURES, "odd", lambda raw: raw["not_declared"])
+    with pytest.raises(features.FeatureDefinitionError, match=r"'odd'.*'not_declared'"):
+        features.build_features(sample)
+
+
+def test_missing_values_are_imputed_from_training_rows(sample):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    holed = sample.copy()
+    holed.loc[holed.index[:50], "mean_radius"] = np.nan
+    built = features.build_features(holed)
+    model = make_pipeline(features.preprocessor(), LogisticRegression(max_iter=1000))
+    model.fit(built, sample["malignant"])
+    assert np.isfinite(model.predict_proba(built)).all()
+    imputer = model[0].named_transformers_["numeric"].named_steps["impute"]
+    expected = holed["mean_radius"].median()
+    assert imputer.statistics_[0] == pytest.approx(expected)

@@ -72,7 +72,8 @@ def repo(tmp_path: Path, split_sample, model) -> Paths:
     """The files the gates read, as the pipeline would have written them."""
     p = Paths(tmp_path)
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
-    p.params.write_text(yaml.safe_dump({"evaluate": {"threshold": 0.5}, "gate": SETTINGS}))
+    params = {"data": {"raw": "data/raw/breast_cancer.csv"}, "evaluate": {"threshold": 0.5}}
+    p.params.write_text(yaml.safe_dump({**params, "gate": SETTINGS}))
     write_sample(p.raw_data)
     _, evaluation = split_sample
     write_csv(with_features(evaluation), p.eval_features)

@@ -28,6 +28,8 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("remote-lost")
     origin, remote = root / "origin", root / "remote"
     p = Paths(origin)
+    origin.mkdir()
+    p.params.write_text("data:\n  raw: " + PIN.removesuffix(".dvc") + "\n")
     p.raw_data.parent.mkdir(parents=True)
     git(origin, "init", "--quiet")
     repo = Repo.init(str(origin))

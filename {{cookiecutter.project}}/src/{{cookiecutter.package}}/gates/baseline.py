@@ -25,9 +25,8 @@ def rescored_production(inputs: GateInputs, manifest: Manifest, metric: str) -> 
     import joblib
 
     from {{ cookiecutter.package }}.config import load_params
-    from {{ cookiecutter.package }}.contract import load_contract
+    from {{ cookiecutter.package }}.contract import load_contract, read_table
     from {{ cookiecutter.package }}.features import feature_names
-    from {{ cookiecutter.package }}.files import read_csv
     from {{ cookiecutter.package }}.model_store import stored_model_file
     from {{ cookiecutter.package }}.pipeline.evaluate import score
 
@@ -35,9 +34,9 @@ def rescored_production(inputs: GateInputs, manifest: Manifest, metric: str) -> 
         model = joblib.load(stored_model_file(manifest.current.model_tag))
     except LookupError:
         return None
-    evaluation = read_csv(inputs.paths.eval_features)
+    evaluation = read_table(inputs.paths.eval_features)
     columns = list(getattr(model, "feature_names_in_", feature_names()))
-    probability = model.predict_proba(evaluation[columns])[:, 1]
+    probability = model.predict_proba(evaluation[columns])
     threshold = load_params(inputs.paths.params)["evaluate"]["threshold"]
     scores = score(evaluation[load_contract().label], probability, threshold)
     return finite(scores.get(metric), f"production {metric} on {inputs.paths.eval_features.name}")

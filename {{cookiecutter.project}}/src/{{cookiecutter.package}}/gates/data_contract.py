@@ -2,8 +2,7 @@
 
 import pandas as pd
 
-from {{ cookiecutter.package }}.contract import check_table, load_contract
-from {{ cookiecutter.package }}.files import read_csv
+from {{ cookiecutter.package }}.contract import check_table, load_contract, read_table
 from {{ cookiecutter.package }}.gates.base import (
     KEPT_VIOLATIONS,
     SHOWN_PROBLEMS,
@@ -32,7 +31,7 @@ def label_share(frame: pd.DataFrame, label: str) -> float | None:
 def data_contract(inputs: GateInputs) -> GateResult:
     """The raw data holds contract.yaml: columns, types, ranges, no nulls, rows, label share."""
     contract = load_contract()
-    frame = read_csv(inputs.paths.raw_data)
+    frame = read_table(inputs.paths.raw_data)
     violations = check_table(frame, contract)
     evidence = {
         "rows": len(frame),

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.package }}.config import Paths
-from {{ cookiecutter.package }}.contract import load_contract
+from {{ cookiecutter.package }}.contract import load_contract, read_table
 from {{ cookiecutter.package }}.files import read_csv
 from {{ cookiecutter.package }}.gates.base import (
     EPSILON,
@@ -24,7 +24,10 @@ def group_metric(frame: pd.DataFrame, metric: str) -> float:
     scorers = {"recall": recall_score, "precision": precision_score}
     if metric not in scorers:
         raise ValueError(f"gate.fairness.metric must be one of {sorted(scorers)}, not {metric!r}")
-    return float(scorers[metric](frame["label"], frame["prediction"], zero_division=0))
+    average = "binary" if load_contract().binary else "macro"  # multiclass: every class counts
+    return float(
+        scorers[metric](frame["label"], frame["prediction"], average=average, zero_division=0)
+    )
 
 
 def fairness_groups(raw: pd.DataFrame, column: str, split_at: Any) -> np.ndarray:
@@ -42,8 +45,8 @@ def fairness_groups(raw: pd.DataFrame, column: str, split_at: Any) -> np.ndarray
 
 
 def evaluation_frame(p: Paths, column: str, split_at: Any) -> pd.DataFrame:
-    raw, offline = read_csv(p.eval_raw), read_csv(p.predictions)
-    truth = read_csv(p.eval_features)[load_contract().label]
+    raw, offline = read_table(p.eval_raw), read_csv(p.predictions)
+    truth = read_table(p.eval_features)[load_contract().label]
     if not len(raw) == len(offline) == len(truth):
         raise ValueError(
             f"evaluation files disagree: {len(raw)} raw rows, {len(offline)} predictions, "

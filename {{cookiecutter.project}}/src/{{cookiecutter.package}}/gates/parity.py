@@ -6,7 +6,7 @@ import httpx
 import numpy as np
 import pandas as pd
 
-from {{ cookiecutter.package }}.contract import load_contract
+from {{ cookiecutter.package }}.contract import load_contract, read_table
 from {{ cookiecutter.package }}.files import read_csv
 from {{ cookiecutter.package }}.gates.base import (
     RERUN,
@@ -18,10 +18,16 @@ from {{ cookiecutter.package }}.gates.base import (
 from {{ cookiecutter.package }}.monitor.log_writer import RECORD_ID
 
 
+def json_records(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as a caller sends them: a missing value is JSON null (NaN is not JSON)."""
+    cleaned = rows.astype(object).where(rows.notna(), None)
+    return [{str(key): value for key, value in row.items()} for row in cleaned.to_dict("records")]
+
+
 def served_probabilities(url: str, rows: pd.DataFrame, batch: int = 200) -> np.ndarray:
     probabilities = []
     for start in range(0, len(rows), batch):
-        records = rows.iloc[start : start + batch].to_dict(orient="records")
+        records = json_records(rows.iloc[start : start + batch])
         response = httpx.post(f"{url}/predict", json={"records": records}, timeout=30)
         if response.status_code != 200:
             raise RuntimeError(
@@ -42,6 +48,14 @@ def max_difference(served: np.ndarray, offline: np.ndarray) -> float:
     return float(np.max(np.abs(served - offline)))
 
 
+def served_range(spec: dict[str, Any]) -> tuple[Any, Any]:
+    """A numeric field's bounds; a nullable field holds them in its `anyOf` branch."""
+    for branch in [spec, *spec.get("anyOf", [])]:
+        if "minimum" in branch or "maximum" in branch:
+            return branch.get("minimum"), branch.get("maximum")
+    return None, None
+
+
 def request_schema_matches_contract(url: str) -> list[str]:
     """Differences between the served request schema and the data contract."""
     schema = httpx.get(f"{url}/docs.json", timeout=10).json()
@@ -53,9 +67,11 @@ def request_schema_matches_contract(url: str) -> list[str]:
         problems.append("request fields differ from the contract's features")
     if set(record.get("required", [])) != set(contract.features):
         problems.append("not every contract feature is required")
-    for name, bounds in contract.features.items():
-        spec = record["properties"].get(name, {})
-        if (spec.get("minimum"), spec.get("maximum")) != (bounds.min, bounds.max):
+    for name, feature in contract.features.items():
+        if feature.numeric and served_range(record["properties"].get(name, {})) != (
+            feature.min,
+            feature.max,
+        ):
             problems.append(f"{name}: served range differs from the contract")
     if record.get("additionalProperties") is not False:
         problems.append("the request model accepts fields outside the contract")
@@ -67,7 +83,7 @@ def parity(inputs: GateInputs) -> GateResult:
     """The served bento, called over HTTP on the evaluation rows, reproduces the offline run."""
     if not inputs.server_url:
         raise RuntimeError("the bento was not served (see the rows below), so nothing to compare")
-    raw = read_csv(inputs.paths.eval_raw)
+    raw = read_table(inputs.paths.eval_raw)
     offline = read_csv(inputs.paths.predictions)["probability"].to_numpy(dtype=float)
     served = served_probabilities(inputs.server_url, raw[load_contract().feature_names])
     gap = max_difference(served, offline)

@@ -4,9 +4,9 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from {{ cookiecutter.package }}.config import load_params, paths
-from {{ cookiecutter.package }}.contract import load_contract
+from {{ cookiecutter.package }}.contract import load_contract, read_table
 from {{ cookiecutter.package }}.features import build_features
-from {{ cookiecutter.package }}.files import read_csv, write_csv
+from {{ cookiecutter.package }}.files import write_csv
 
 
 def split(raw: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -28,7 +28,7 @@ def with_features(raw: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     p = paths()
     params = load_params()["featurize"]
-    raw = read_csv(p.raw_data)
+    raw = read_table(p.raw_data)
     train, evaluation = split(raw, params["test_size"], params["seed"])
     write_csv(with_features(train), p.train_features)
     write_csv(with_features(evaluation), p.eval_features)

@@ -119,6 +119,19 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_model_card(p: Paths, result: dict[str, Any]) -> None:
+    """reports/model-card.md: the owner's card with this run's lineage, metrics and gates."""
+    from {{ cookiecutter.package }}.card import CardError, load_card, render_card
+
+    try:
+        card = load_card(p.root)
+    except CardError as error:
+        card = {}
+        print(f"WARNING: {error}: the model card says so", file=sys.stderr)
+    text = render_card(card, lineage_or_nothing(p), result)
+    (p.reports_dir / "model-card.md").write_text(text)
+
+
 def settings_or_exit() -> dict[str, Any]:
     settings = load_params().get("gate") or {}
     missing = {"mode", "risk_tier", "metric", "thresholds"} - set(settings)
@@ -141,6 +154,7 @@ def main() -> None:
     write_json(result, p.reports_dir / "gate.json")
     table = markdown(result)
     (p.reports_dir / "gate.md").write_text(table)
+    write_model_card(p, result)
     print(table)
     if not result["passed"]:
         if settings["mode"] == "enforce":

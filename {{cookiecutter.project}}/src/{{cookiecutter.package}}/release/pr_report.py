@@ -105,6 +105,42 @@ def lineage_table(lineage: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def plots_at(root: Path, revision: str | None) -> dict[str, Any]:
+    """reports/plots/*.json of the workspace (None) or of a git revision ({} where absent)."""
+    import json
+
+    from {{ cookiecutter.package }}.plots import CHARTED, PLOTS_DIR
+
+    found = {}
+    for name, *_ in CHARTED:
+        relative = (PLOTS_DIR / name).as_posix()
+        if revision is None:
+            text = (root / relative).read_text() if (root / relative).exists() else None
+        else:
+            shown = run(root, "git", "show", f"{revision}:{relative}", check=False)
+            text = shown.stdout if shown.returncode == 0 else None
+        if text:
+            found[name] = json.loads(text)
+    return found
+
+
+def curves_section(p: Paths, base: str) -> str:
+    from {{ cookiecutter.package }}.plots import comment_charts
+
+    charts = comment_charts(plots_at(p.root, None), plots_at(p.root, base))
+    more = "Every curve, with the confusion matrix and calibration: `dvc plots diff`."
+    return f"### Curves against `{base[:12]}`\n\n{charts}\n\n{more}"
+
+
+def card_section(p: Paths) -> str | None:
+    """The model card the gate stage rendered, folded: what the model is for, who owns it."""
+    card = p.reports_dir / "model-card.md"
+    if not card.exists():
+        return None
+    body = "####" + card.read_text().strip().removeprefix("#")  # a heading inside the comment
+    return f"<details><summary>Model card (reports/model-card.md)</summary>\n\n{body}\n\n</details>"
+
+
 def render_comment(p: Paths, base: str, repro_outcome: str) -> str:
     lineage = read_json(p.lineage) if p.lineage.exists() else {}
     report = gate_report(p, lineage)
@@ -123,9 +159,11 @@ def render_comment(p: Paths, base: str, repro_outcome: str) -> str:
         diff_markdown(p.root, "metrics", base),
         f"### Params against `{base[:12]}`",
         diff_markdown(p.root, "params", base),
+        curves_section(p, base),
         gate_md or "### Gates\n\n_not run on this model_",
         "### Lineage",
         lineage_table(lineage),
+        *filter(None, [card_section(p)]),
     ]
     return "\n\n".join(sections) + "\n"
 

@@ -121,10 +121,27 @@ def promotion_body(environment: str, version: Version, previous: Version | None)
     )
 
 
+def refuse_without_card(p: Paths, lineage: dict[str, Any]) -> None:
+    """High risk: no promotion while model-card.yaml leaves a required field empty."""
+    from {{ cookiecutter.package }}.card import CardError, card_problems, load_card
+
+    if lineage.get("risk_tier") != "high":
+        return
+    try:
+        empty = card_problems(load_card(p.root))
+    except CardError as error:
+        raise ReleaseError(f"a high-risk model needs its card: {error}") from None
+    if empty:
+        raise ReleaseError(
+            f"a high-risk model needs its card: fill in {', '.join(empty)} in model-card.yaml"
+        )
+
+
 def promote(
     p: Paths, environment: str, lineage: dict[str, Any], version: Version, proposal: bool
 ) -> str:
     """Commit the promotion of `version` to `environment`; with `proposal`, as a pull request."""
+    refuse_without_card(p, lineage)
     manifest = next_manifest(p, environment, lineage, version)
     if manifest is None:
         return f"{environment} already serves lineage {version.lineage_id}: nothing to promote"

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from {{ cookiecutter.package }}.config import PACKAGE_DIR, SERVICE_NAME
 from {{ cookiecutter.package }}.contract import load_contract, record_model
+from {{ cookiecutter.package }}.decision import decide
 from {{ cookiecutter.package }}.features import build_features
 from {{ cookiecutter.package }}.files import read_json
 from {{ cookiecutter.package }}.model_store import MODEL_FILE
@@ -86,8 +87,8 @@ class PredictRequest(BaseModel):
 
 class Prediction(BaseModel):
     id: str = Field(description="The record's id as sent, or one made up; in the prediction log")
-    probability: float = Field(description="Probability that the tumour is malignant")
-    label: int = Field(description="1 if probability >= threshold, else 0")
+    probability: float = Field(description="P(label 1); multiclass: of the predicted label")
+    label: int = Field(description="1 if probability >= threshold, else 0; multiclass: the class")
 
 
 # Declared, not derived: without it BentoML derives the media type of a list
@@ -250,8 +251,9 @@ class Classifier:
     def _answer(self, records: list[Record], log: bool) -> list[Prediction]:  # type: ignore[valid-type]
         columns = {name: [getattr(r, name) for r in records] for name in self.columns}
         raw = pd.DataFrame(columns, columns=self.columns)
-        probability = self.model.predict_proba(build_features(raw))[:, 1].tolist()
-        labels = [int(p >= self.threshold) for p in probability]
+        matrix = self.model.predict_proba(build_features(raw))
+        decided, chosen = decide(matrix, self.model.classes_, self.threshold)
+        probability, labels = decided.tolist(), chosen.tolist()
         ids = [getattr(r, RECORD_ID) or uuid.uuid4().hex for r in records]
         if log:
             inputs = [r.model_dump(exclude={RECORD_ID}) for r in records]

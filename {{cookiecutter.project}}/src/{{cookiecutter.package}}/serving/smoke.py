@@ -10,12 +10,11 @@ import httpx
 SMOKE_HEADERS = {"x-traffic-class": "smoke"}
 
 
-def smoke_record() -> dict[str, float]:
-    """One valid record: the middle of every contract range."""
+def smoke_record() -> dict[str, float | str]:
+    """One valid record: the middle of every contract range, a listed value of each category."""
     from {{ cookiecutter.package }}.contract import load_contract
 
-    contract = load_contract()
-    return {name: (bounds.min + bounds.max) / 2 for name, bounds in contract.features.items()}
+    return load_contract().example_record()
 
 
 def prediction_problem(url: str) -> str | None:
