@@ -24,6 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -187,10 +188,10 @@ class Registry:
         )
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> "Registry":
-        log = (self.root / "registry.log").open("w")
-        self.process = subprocess.Popen(["docker-registry", "serve", str(self.config)],
-                                        stdout=log, stderr=subprocess.STDOUT)
+    def __enter__(self) -> Self:
+        with (self.root / "registry.log").open("w") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(["docker-registry", "serve", str(self.config)],
+                                            stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-
 from conftest import CACHE, Project, copy_project, free_port, wait_until_answering
 from containers import PACKAGES, Engines, Registry, base_image, missing_tools
 

@@ -6,7 +6,12 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package }}.release import ReleaseError
-from {{ cookiecutter.package }}.release.image import choose_backend, engine_env, push_by_digest
+from {{ cookiecutter.package }}.release.image import (
+    choose_backend,
+    engine_env,
+    push_by_digest,
+    registry_login,
+)
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -79,3 +84,14 @@ def test_docker_push_digest_is_read_from_what_the_registry_answered(repo, tmp_pa
     tools(tmp_path / "again", monkeypatch, docker="echo 'pushed'")
     with pytest.raises(ReleaseError, match="printed no digest"):
         push_by_digest(repo.root, "docker", "registry.example.com/m:2")
+
+
+def test_the_login_puts_the_registry_last_as_buildah_requires(repo, tmp_path, monkeypatch):
+    # buildah 1.28 refuses `login HOST --username ...` ("too many arguments").
+    check = '[ "$1 $2 $3 $4 $5" = "login --username bot --password-stdin registry.example.com" ]'
+    save = f'read -r password; printf %s "$password" > "{tmp_path}/password"'
+    tools(tmp_path, monkeypatch, buildah=f"{check} && {save}")
+    monkeypatch.setenv("REGISTRY_USER", "bot")
+    monkeypatch.setenv("REGISTRY_PASSWORD", "token")
+    registry_login(repo.root, "buildah", "registry.example.com/team/model")
+    assert (tmp_path / "password").read_text() == "token"

@@ -65,7 +65,9 @@ def registry_login(root: Path, backend: str, registry: str) -> None:
     user, password = os.environ.get("REGISTRY_USER"), os.environ.get("REGISTRY_PASSWORD")
     if user and password:
         host = registry.split("/")[0]
-        run(root, backend, "login", host, "--username", user, "--password-stdin", stdin=password)
+        # Options before the registry: buildah and podman accept no other order.
+        login = ["login", "--username", user, "--password-stdin", host]
+        run(root, backend, *login, stdin=password, env=engine_env(backend))
 
 
 def push_by_digest(root: Path, backend: str, reference: str) -> str:
