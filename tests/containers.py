@@ -80,6 +80,8 @@ class Engines:
         self.write_containers_conf()
         self.registries = self.root / "registries.conf"
         self.registries.write_text('unqualified-search-registries = []\n')
+        # REGISTRY_AUTH_FILE must name a file that exists: buildah push stats it.
+        (self.root / "auth.json").write_text('{"auths": {}}\n')
 
     @property
     def config(self) -> dict[str, str]:
