@@ -78,14 +78,17 @@ def run_container(engines: Engines, reference: str) -> tuple[str, str, float]:
     container = engines.run("podman", "run", "--detach", "--publish",
                             f"127.0.0.1:{port}:3000", reference).strip()
     url = f"http://127.0.0.1:{port}"
-    logs = subprocess.Popen(["podman", "logs", "--follow", container], env=engines.env,
-                            stdout=(engines.root / "container.log").open("w"),
-                            stderr=subprocess.STDOUT)
+    log = engines.root / "container.log"
+    with log.open("w") as out:  # the child keeps its own copy
+        logs = subprocess.Popen(["podman", "logs", "--follow", container], env=engines.env,
+                                stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_until_answering(f"{url}/readyz", logs, engines.root / "container.log", timeout=120)
+        wait_until_answering(f"{url}/readyz", logs, log, timeout=120)
+        ready = time.monotonic() - started
     finally:
         logs.terminate()
-    return container, url, time.monotonic() - started
+        logs.wait(timeout=10)
+    return container, url, ready
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +112,8 @@ def released(trained_project: Project, engines: Engines,
         started = time.monotonic()
         built = project.make("image")
         timings["make image"] = time.monotonic() - started
+        # The build's steps, kept beside the test's files to read after a run.
+        (root / "make-image.log").write_text(built.stdout + built.stderr)
         version = project.read_json("reports/release.json")["bento_tag"].split(":")[1]
         reference = f"{registry.address}/sample-classifier:{version}"
         assert built.stdout.strip().endswith(project.read_json("reports/release.json")["image"])
