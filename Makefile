@@ -14,7 +14,7 @@ PARALLEL ?= -n auto --dist loadgroup
 export BENTOML_DO_NOT_TRACK := true
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help demo test test-fast tools lock bench bench-rollback clean
+.PHONY: help demo test test-fast tools lock bench bench-rollback bench-image clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench: tools ## Time baking, the first and a no-op `dvc repro`; size of the proj
 
 bench-rollback: tools ## Time deploys and rollback (warm against cold) on the local target
 	$(BIN)/python benchmarks/bench_rollback.py
+
+bench-image: tools ## Image build time, size, `podman run` to ready (the script's --cold: base too)
+	$(BIN)/python benchmarks/bench_image.py
 
 lock: tools ## Re-resolve the template's and the generated project's pins
 	$(BIN)/uv pip compile requirements-dev.in --python-version 3.11 --generate-hashes --no-header --quiet -o requirements-dev.lock

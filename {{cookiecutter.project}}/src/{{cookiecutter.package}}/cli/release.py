@@ -33,9 +33,9 @@ def pr_comment(base: str, number: str | None, repo: str | None, repro_outcome: s
 @click.option(
     "--backend",
     envvar="CONTAINER_BACKEND",
-    default="docker",
-    show_default=True,
-    help="bentoml containerize backend, also used to push.",
+    default=None,
+    help="docker, buildah or podman: builds and pushes (default: Docker if its daemon "
+    "answers, buildah otherwise).",
 )
 @click.option(
     "--registry",
@@ -43,7 +43,7 @@ def pr_comment(base: str, number: str | None, repo: str | None, repro_outcome: s
     default=None,
     help="Image repository (default: the one chosen when the project was made).",
 )
-def image(backend: str, registry: str | None) -> None:
+def image(backend: str | None, registry: str | None) -> None:
     """Containerize the bento, push it, print image@sha256 (and write reports/release.json)."""
     import json
 
