@@ -232,8 +232,9 @@ def lock_key(lock: Path = GENERATED_LOCK) -> str:
 # repository, a served copy), heaviest first: each runs on one worker (a
 # parametrized story once per parameter), and the heaviest start first so that
 # no long one starts last.
-ONE_WORKER_MODULES = ("test_workflows", "test_lifecycle", "test_workflow_variants",
-                      "test_service", "test_pipeline", "test_s3_remote")
+ONE_WORKER_MODULES = ("test_image", "test_workflows", "test_lifecycle", "test_monitor_workflow",
+                      "test_own_data", "test_workflow_variants", "test_service", "test_pipeline",
+                      "test_s3_remote")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
