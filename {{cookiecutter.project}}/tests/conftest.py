@@ -1,7 +1,11 @@
 """Fixtures shared by the code, data and model tests.
 
-They build everything from the bundled sample, so the tests need neither a
-DVC pull nor a trained pipeline.
+They build everything from the project's own data (params.yaml `data.raw`,
+the bundled sample until you bring yours) and its contract (contract.yaml),
+never from facts of the sample, so the tests pass on any data that holds the
+contract. They need no trained pipeline; with your own data, `dvc pull` (or
+`make setup`) first. The few tests about the sample itself are marked
+`about_the_sample` and skipped once `data.raw` names other data.
 """
 
 import json
@@ -15,13 +19,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package }}.config import PACKAGE, SERVICE_NAME, Paths, paths
-from {{ cookiecutter.package }}.contract import Contract, load_contract
+from {{ cookiecutter.package }}.config import PACKAGE, SERVICE_NAME, Paths, load_params, paths
+from {{ cookiecutter.package }}.contract import Contract, load_contract, read_table
 from {{ cookiecutter.package }}.deploy.manifest import Version
 from {{ cookiecutter.package }}.pipeline.featurize import split, with_features
 from {{ cookiecutter.package }}.pipeline.train import fit
 from {{ cookiecutter.package }}.release.promotion import candidate_version, promote
-from {{ cookiecutter.package }}.sample_data import sample_frame
+from {{ cookiecutter.package }}.sample_data import write_sample
 from {{ cookiecutter.package }}.shell import git
 
 TRAIN_PARAMS = {
@@ -31,19 +35,65 @@ TRAIN_PARAMS = {
 }
 
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = "data/raw/breast_cancer.csv"
+
+
+def uses_the_sample() -> bool:
+    return Paths(PROJECT_ROOT).raw_data == PROJECT_ROOT / SAMPLE
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "about_the_sample: a fact of the bundled sample, skipped with other data"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests of facts of the bundled sample (its pin, its derived features) have
+    nothing to check once params.yaml names your data: they are skipped, saying so."""
+    if uses_the_sample():
+        return
+    skip = pytest.mark.skip(
+        reason="about the bundled sample; params.yaml data.raw names other data (docs/own-data.md)"
+    )
+    for item in items:
+        if item.get_closest_marker("about_the_sample"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def contract() -> Contract:
     return load_contract()
 
 
-@pytest.fixture
-def sample() -> pd.DataFrame:
-    return sample_frame()
+@pytest.fixture(scope="session")
+def params() -> dict[str, Any]:
+    return load_params(PROJECT_ROOT / "params.yaml")
 
 
 @pytest.fixture(scope="session")
-def split_sample() -> tuple[pd.DataFrame, pd.DataFrame]:
-    return split(sample_frame(), test_size=0.25, seed=42)
+def project_data(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """The table params.yaml `data.raw` names, as the pipeline reads it."""
+    raw = Paths(PROJECT_ROOT).raw_data
+    if not raw.exists() and uses_the_sample():
+        raw = tmp_path_factory.mktemp("sample") / "sample.csv"  # no setup needed for the sample
+        write_sample(raw)
+    if not raw.exists():
+        pytest.fail(f"{raw.relative_to(PROJECT_ROOT)} is missing: run `dvc pull` (or `make setup`)")
+    return read_table(raw)
+
+
+@pytest.fixture
+def sample(project_data: pd.DataFrame) -> pd.DataFrame:
+    """A copy of the project's data, for a test to change."""
+    return project_data.copy()
+
+
+@pytest.fixture(scope="session")
+def split_sample(project_data, params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    settings = params["featurize"]
+    return split(project_data, settings["test_size"], settings["seed"])
 
 
 @pytest.fixture(scope="session")
@@ -52,9 +102,16 @@ def model(split_sample):
     return fit(with_features(train), TRAIN_PARAMS)
 
 
-# --- a repository to promote and roll back in, and recording stand-ins ------
+@pytest.fixture(scope="session")
+def numeric_column(contract: Contract) -> str:
+    """A numeric column of the contract that may not be missing: tests break it."""
+    names = [name for name in contract.names_of("numeric") if not contract.features[name].nullable]
+    if not names:
+        pytest.skip("contract.yaml declares no numeric column that may not be missing")
+    return names[0]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# --- a repository to promote and roll back in, and recording stand-ins ------
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ def test_the_raw_data_path_is_read_from_params(tmp_path: Path):
     assert Paths(tmp_path).raw_data == tmp_path / "data" / "raw" / "churn.csv"
 
 
+@pytest.mark.about_the_sample
 def test_the_project_names_the_bundled_sample_by_default():
     root = Path(__file__).resolve().parents[2]
     assert Paths(root).raw_data == root / "data" / "raw" / "breast_cancer.csv"

@@ -1,7 +1,7 @@
 """Each gate passes what it should and stops what it should, with a reason.
 
 The gates run here against a small repository built in a temporary folder
-from the bundled sample (no DVC, no bento, no server): the serving side of
+from the project's data and contract (no DVC, no bento, no server): the serving side of
 parity and packaging is replaced by plain functions, so what is tested is
 the gates' own logic. tests of the template run them on a served bento.
 """
@@ -34,20 +34,22 @@ from {{ cookiecutter.package }}.gates.fairness import fairness
 from {{ cookiecutter.package }}.gates.packaging import packaging
 from {{ cookiecutter.package }}.gates.parity import parity
 from {{ cookiecutter.package }}.pipeline import gate
+from {{ cookiecutter.package }}.pipeline.evaluate import predictions_frame, score
 from {{ cookiecutter.package }}.pipeline.featurize import with_features
-from {{ cookiecutter.package }}.sample_data import write_sample
 from {{ cookiecutter.package }}.serving import process as serving
 
 PROJECT_PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
-LABEL = "malignant"
+CONTRACT = load_contract()
+LABEL = CONTRACT.label
 # The shipped defaults, spelled out so a change of params.yaml cannot hide a gate bug.
 THRESHOLDS = {
     "low": {"min_metric": 0.90, "baseline_margin": 0.10, "production_tolerance": 0.02},
     "high": {"min_metric": 0.95, "baseline_margin": 0.20, "production_tolerance": 0.01},
 }
+# The group column and split are the repository's (see `repo`): a column of the contract.
 FAIRNESS = {
-    "group_column": "texture_error",
-    "split_at": 1.1,
+    "group_column": None,
+    "split_at": None,
     "metric": "recall",
     "max_gap": 0.10,
     "min_group_size": 20,
@@ -68,19 +70,25 @@ LINEAGE_ID = "0123456789abcdef"
 
 
 @pytest.fixture
-def repo(tmp_path: Path, split_sample, model) -> Paths:
-    """The files the gates read, as the pipeline would have written them."""
+def repo(tmp_path: Path, project_data, split_sample, model, numeric_column) -> Paths:
+    """The files the gates read, as the pipeline would have written them.
+
+    Its params.yaml holds the gate settings, fairness grouped on a numeric column
+    of the contract split at its median, so both groups are large enough.
+    """
     p = Paths(tmp_path)
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
-    params = {"data": {"raw": "data/raw/breast_cancer.csv"}, "evaluate": {"threshold": 0.5}}
-    p.params.write_text(yaml.safe_dump({**params, "gate": SETTINGS}))
-    write_sample(p.raw_data)
     _, evaluation = split_sample
-    write_csv(with_features(evaluation), p.eval_features)
+    group = {"group_column": numeric_column, "split_at": float(evaluation[numeric_column].median())}
+    settings = {**SETTINGS, "fairness": {**FAIRNESS, **group}}
+    params = {"data": {"raw": "data/raw/your.csv"}, "evaluate": {"threshold": 0.5}}
+    p.params.write_text(yaml.safe_dump({**params, "gate": settings}))
+    write_csv(project_data, p.raw_data)
+    featured = with_features(evaluation)
+    write_csv(featured, p.eval_features)
     write_csv(evaluation.drop(columns=LABEL), p.eval_raw)
-    probability = model.predict_proba(build_features(evaluation))[:, 1]
-    predictions = {"probability": probability, "prediction": (probability >= 0.5).astype(int)}
-    write_csv(pd.DataFrame(predictions), p.predictions)
+    matrix = model.predict_proba(build_features(evaluation))
+    write_csv(predictions_frame(featured, matrix, model.classes_, 0.5), p.predictions)
     write_json(METRICS, p.metrics)
     p.deploy_dir.mkdir()
     return p
@@ -102,8 +110,12 @@ def production_store(monkeypatch, tmp_path: Path) -> dict[str, Path]:
     return models
 
 
+def settings_of(repo: Paths) -> dict[str, Any]:
+    return yaml.safe_load(repo.params.read_text())["gate"]
+
+
 def inputs(repo: Paths, **settings: Any) -> GateInputs:
-    return GateInputs(repo, {**SETTINGS, **settings})
+    return GateInputs(repo, {**settings_of(repo), **settings})
 
 
 def write_metrics(repo: Paths, model: float, dummy: float = 0.5) -> None:
@@ -134,12 +146,13 @@ def assert_failed_closed(result: GateResult, *words: str) -> None:
 # --- data contract ----------------------------------------------------------------------
 
 
-def test_data_gate_passes_the_sample_with_its_evidence(repo):
+def test_data_gate_passes_the_data_with_its_evidence(repo, project_data):
     result = data_contract(inputs(repo))
     assert result.passed, result.message
-    assert result.evidence["rows"] == 569
+    assert result.evidence["rows"] == len(project_data)
     assert result.evidence["violations"] == []
-    assert 0.2 <= result.evidence["label_share"] <= 0.8
+    if CONTRACT.binary:  # the share of the positive class
+        assert CONTRACT.label_share.min <= result.evidence["label_share"] <= CONTRACT.label_share.max
 
 
 def break_data(repo: Paths, frame: pd.DataFrame) -> None:
@@ -147,50 +160,58 @@ def break_data(repo: Paths, frame: pd.DataFrame) -> None:
     write_csv(frame, repo.raw_data)
 
 
-def missing_values(frame: pd.DataFrame) -> pd.DataFrame:
-    frame.loc[frame.index[:5], "mean_texture"] = np.nan
+def missing_values(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    frame.loc[frame.index[:5], column] = np.nan
     return frame
 
 
+def shifted(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """A change upstream (a unit, an offset) that moves every value past the contract's max."""
+    bounds = CONTRACT.features[column]
+    return frame.assign(**{column: frame[column] + 10 * (bounds.max - bounds.min) + 1})
+
+
+# Each damage breaks a numeric column of the contract (`numeric_column`) and names
+# what the message must say ("{column}": that column).
 @pytest.mark.parametrize(
-    "damage, column",
+    "damage, named",
     [
-        pytest.param(lambda f: f.drop(columns="mean_radius"), "mean_radius", id="missing-column"),
-        pytest.param(lambda f: f.assign(patient="x"), "patient", id="extra-column"),
+        pytest.param(lambda f, c: f.drop(columns=c), "{column}", id="missing-column"),
+        pytest.param(lambda f, c: f.assign(patient="x"), "patient", id="extra-column"),
         pytest.param(
-            lambda f: f.assign(mean_radius=f["mean_radius"].astype(str) + "mm"),
-            "mean_radius",
-            id="not-a-number",
+            lambda f, c: f.assign(**{c: f[c].astype(str) + "mm"}), "{column}", id="not-a-number"
         ),
+        pytest.param(shifted, "{column}", id="shifted"),
+        pytest.param(missing_values, "{column}", id="missing-values"),
         pytest.param(
-            lambda f: f.assign(mean_area=f["mean_area"] * 1000), "mean_area", id="shifted-x1000"
+            lambda f, c: f.head(CONTRACT.min_rows - 1), "row count", id="too-few-rows"
         ),
-        pytest.param(missing_values, "mean_texture", id="missing-values"),
-        pytest.param(lambda f: f.sample(60, random_state=0), "row count", id="too-few-rows"),
     ],
 )
-def test_data_gate_fails_bad_data_naming_the_column(repo, sample, damage, column):
-    break_data(repo, damage(sample))
+def test_data_gate_fails_bad_data_naming_the_column(repo, sample, numeric_column, damage, named):
+    break_data(repo, damage(sample, numeric_column))
     result = data_contract(inputs(repo))
     assert result.passed is False
-    assert column in result.message
+    assert named.format(column=numeric_column) in result.message
     assert "contract.yaml" in result.message  # says where to fix it
     assert result.evidence["violation_count"] >= 1
 
 
-def test_data_gate_summarises_a_shift_instead_of_listing_every_value(repo, sample):
-    break_data(repo, sample.assign(mean_area=sample["mean_area"] * 1000))
+def test_data_gate_summarises_a_shift_instead_of_listing_every_value(
+    repo, sample, numeric_column
+):
+    break_data(repo, shifted(sample, numeric_column))
     result = data_contract(inputs(repo))
     # One line per column and check, however many rows break it.
     assert result.evidence["violation_count"] == 1
     (line,) = result.evidence["violations"]
-    assert line.startswith("mean_area: in_range") and f"({len(sample)} rows" in line
-    assert "mean_area" in result.message
+    assert line.startswith(f"{numeric_column}: in_range") and f"({len(sample)} rows" in line
+    assert numeric_column in result.message
 
 
 def test_data_gate_fails_closed_without_the_data(repo):
     repo.raw_data.unlink()
-    assert_failed_closed(data_contract(inputs(repo)), "breast_cancer.csv", "dvc pull")
+    assert_failed_closed(data_contract(inputs(repo)), "your.csv", "dvc pull")
 
 
 @pytest.mark.parametrize(
@@ -350,28 +371,31 @@ def store_production_model(repo: Paths, store: dict[str, Path], fitted) -> None:
     store[version({})["model_tag"]] = path
 
 
+def scored_on_the_evaluation_rows(model, split_sample) -> float:
+    _, evaluation = split_sample
+    matrix = model.predict_proba(build_features(evaluation))
+    return score(evaluation[LABEL], matrix, 0.5)["roc_auc"]
+
+
 def test_production_is_scored_on_the_same_rows_when_its_model_is_in_the_store(
     repo, production_store, model, split_sample
 ):
-    from sklearn.metrics import roc_auc_score
-
     write_production(repo, {"roc_auc": 0.5})  # the stored figure must not be used
     store_production_model(repo, production_store, model)
     result = baseline(inputs(repo))
-    _, evaluation = split_sample
-    probability = model.predict_proba(build_features(evaluation))[:, 1]
-    expected = roc_auc_score(evaluation[LABEL], probability)
+    expected = scored_on_the_evaluation_rows(model, split_sample)
     assert result.evidence["production"] == pytest.approx(expected, abs=1e-6)
     assert result.evidence["production_source"] == "production scored on the same rows"
     assert "production scored on the same rows" in result.message
 
 
 def test_a_production_model_better_on_the_same_rows_fails_the_candidate(
-    repo, production_store, model
+    repo, production_store, model, split_sample
 ):
-    write_production(repo, {"roc_auc": 0.5})  # stored: weak; on these rows: about 0.99
+    write_production(repo, {"roc_auc": 0.5})  # stored: weak; on these rows: far better
     store_production_model(repo, production_store, model)
-    write_metrics(repo, model=0.95)
+    on_these_rows = scored_on_the_evaluation_rows(model, split_sample)
+    write_metrics(repo, model=on_these_rows - 0.05, dummy=0.0)  # beyond the tolerance, 0.02
     result = baseline(inputs(repo))
     assert result.passed is False
     assert "worse than production" in result.message
@@ -510,44 +534,63 @@ def test_packaging_fails_closed_without_a_bento(repo):
 # --- fairness ---------------------------------------------------------------------------
 
 
+def group_names(repo: Paths) -> tuple[str, str]:
+    spec = settings_of(repo)["fairness"]
+    column, split_at = spec["group_column"], spec["split_at"]
+    return f"{column} <= {split_at}", f"{column} > {split_at}"
+
+
+def predict(repo: Paths, predicted: np.ndarray) -> None:
+    write_csv(pd.DataFrame({"probability": 1.0, "prediction": predicted}), repo.predictions)
+
+
 def test_fairness_passes_a_small_gap_with_its_evidence(repo):
+    truth = pd.read_csv(repo.eval_features)[LABEL].to_numpy()
+    predict(repo, truth)  # right in both groups: no gap
     result = fairness(inputs(repo, risk_tier="high"))
     assert result.passed, result.message
-    assert result.evidence["gap"] <= 0.10
-    assert sorted(result.evidence["sizes"]) == ["texture_error <= 1.1", "texture_error > 1.1"]
-    assert sum(result.evidence["sizes"].values()) == len(offline_probabilities(repo))
+    assert result.evidence["gap"] == 0.0
+    assert sorted(result.evidence["sizes"]) == sorted(group_names(repo))
+    assert sum(result.evidence["sizes"].values()) == len(truth)
 
 
 def test_fairness_fails_a_big_gap(repo):
     raw, truth = pd.read_csv(repo.eval_raw), pd.read_csv(repo.eval_features)[LABEL]
-    # The model finds every malignant case in one group and none in the other.
-    predicted = np.where(raw["texture_error"] > 1.1, 0, truth)
-    write_csv(pd.DataFrame({"probability": predicted, "prediction": predicted}), repo.predictions)
+    spec = settings_of(repo)["fairness"]
+    # The model is right on every row of one group and wrong on every row of the other.
+    classes = list(CONTRACT.label_values)
+    wrong = truth.map(lambda label: classes[(classes.index(label) + 1) % len(classes)])
+    predict(repo, np.where(raw[spec["group_column"]] > spec["split_at"], wrong, truth))
     result = fairness(inputs(repo, risk_tier="high"))
     assert result.passed is False
     assert "recall gap 1.000 > 0.1" in result.message
-    assert result.evidence["by_group"] == {"texture_error <= 1.1": 1.0, "texture_error > 1.1": 0.0}
+    low, high = group_names(repo)
+    assert result.evidence["by_group"] == {low: 1.0, high: 0.0}
 
 
 @pytest.mark.parametrize(
     "spec, reason",
     [
-        pytest.param({"split_at": 3.0}, "groups too small", id="small-group"),
-        pytest.param({"split_at": 100.0}, "one group", id="one-group"),
+        pytest.param({"split_at": "few"}, "groups too small", id="small-group"),
+        pytest.param({"split_at": "max"}, "one group", id="one-group"),
         pytest.param({"group_column": "ethnicity"}, "'ethnicity' is not a column", id="no-column"),
         pytest.param({"metric": "accuracy"}, "must be one of", id="unknown-metric"),
         pytest.param({"max_gap": None}, "max_gap is missing", id="no-max-gap"),
     ],
 )
 def test_fairness_fails_closed_when_it_cannot_compare(repo, spec, reason):
-    result = fairness(inputs(repo, fairness={**FAIRNESS, **spec}))
+    current = settings_of(repo)["fairness"]
+    values = pd.read_csv(repo.eval_raw)[current["group_column"]].sort_values()
+    splits = {"few": float(values.iloc[5]), "max": float(values.max())}  # 6 rows or fewer below
+    spec = {key: splits.get(value, value) for key, value in spec.items()}
+    result = fairness(inputs(repo, fairness={**current, **spec}))
     assert_failed_closed(result, reason)
 
 
 def test_fairness_groups_by_value_without_a_split(repo):
     raw = pd.read_csv(repo.eval_raw)
     write_csv(raw.assign(site=np.where(raw.index % 2 == 0, "north", "south")), repo.eval_raw)
-    spec = {**FAIRNESS, "group_column": "site", "split_at": None}
+    spec = {**settings_of(repo)["fairness"], "group_column": "site", "split_at": None}
     result = fairness(inputs(repo, fairness=spec))
     assert set(result.evidence["by_group"]) == {"north", "south"}
     assert result.passed == (result.evidence["gap"] <= 0.10)
