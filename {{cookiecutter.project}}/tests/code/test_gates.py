@@ -46,7 +46,7 @@ THRESHOLDS = {
     "low": {"min_metric": 0.90, "baseline_margin": 0.10, "production_tolerance": 0.02},
     "high": {"min_metric": 0.95, "baseline_margin": 0.20, "production_tolerance": 0.01},
 }
-# The group column and split are the repository's (see `repo`): a column of the contract.
+# The group column and split are the repository's (see `repo`).
 FAIRNESS = {
     "group_column": None,
     "split_at": None,
@@ -70,23 +70,25 @@ LINEAGE_ID = "0123456789abcdef"
 
 
 @pytest.fixture
-def repo(tmp_path: Path, project_data, split_sample, model, numeric_column) -> Paths:
+def repo(tmp_path: Path, project_data, split_sample, model) -> Paths:
     """The files the gates read, as the pipeline would have written them.
 
-    Its params.yaml holds the gate settings, fairness grouped on a numeric column
-    of the contract split at its median, so both groups are large enough.
+    Its params.yaml holds the gate settings. Fairness groups on a stand-in
+    column of the evaluation rows, every other row of each class, so that both
+    groups hold every class whatever the data (a real column may not).
     """
     p = Paths(tmp_path)
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
     _, evaluation = split_sample
-    group = {"group_column": numeric_column, "split_at": float(evaluation[numeric_column].median())}
+    group = {"group_column": "group", "split_at": 0.5}
     settings = {**SETTINGS, "fairness": {**FAIRNESS, **group}}
     params = {"data": {"raw": "data/raw/your.csv"}, "evaluate": {"threshold": 0.5}}
     p.params.write_text(yaml.safe_dump({**params, "gate": settings}))
     write_csv(project_data, p.raw_data)
     featured = with_features(evaluation)
     write_csv(featured, p.eval_features)
-    write_csv(evaluation.drop(columns=LABEL), p.eval_raw)
+    alternate = evaluation.groupby(LABEL).cumcount() % 2
+    write_csv(evaluation.drop(columns=LABEL).assign(group=alternate), p.eval_raw)
     matrix = model.predict_proba(build_features(evaluation))
     write_csv(predictions_frame(featured, matrix, model.classes_, 0.5), p.predictions)
     write_json(METRICS, p.metrics)
@@ -571,19 +573,15 @@ def test_fairness_fails_a_big_gap(repo):
 @pytest.mark.parametrize(
     "spec, reason",
     [
-        pytest.param({"split_at": "few"}, "groups too small", id="small-group"),
-        pytest.param({"split_at": "max"}, "one group", id="one-group"),
+        pytest.param({"min_group_size": 1000}, "groups too small", id="small-group"),
+        pytest.param({"split_at": 5}, "one group", id="one-group"),
         pytest.param({"group_column": "ethnicity"}, "'ethnicity' is not a column", id="no-column"),
         pytest.param({"metric": "accuracy"}, "must be one of", id="unknown-metric"),
         pytest.param({"max_gap": None}, "max_gap is missing", id="no-max-gap"),
     ],
 )
 def test_fairness_fails_closed_when_it_cannot_compare(repo, spec, reason):
-    current = settings_of(repo)["fairness"]
-    values = pd.read_csv(repo.eval_raw)[current["group_column"]].sort_values()
-    splits = {"few": float(values.iloc[5]), "max": float(values.max())}  # 6 rows or fewer below
-    spec = {key: splits.get(value, value) for key, value in spec.items()}
-    result = fairness(inputs(repo, fairness={**current, **spec}))
+    result = fairness(inputs(repo, fairness={**settings_of(repo)["fairness"], **spec}))
     assert_failed_closed(result, reason)
 
 

@@ -19,8 +19,17 @@ def around_now() -> tuple[datetime, datetime]:
 
 
 def flipped(labels: pd.Series, share: float, seed: int = 0) -> pd.Series:
+    """`share` of the labels changed to another class (the next one, in order)."""
     rng = np.random.default_rng(seed)
-    return labels.where(rng.random(len(labels)) >= share, 1 - labels)
+    classes = sorted(labels.unique())
+    other = labels.map(lambda label: classes[(classes.index(label) + 1) % len(classes)])
+    return labels.where(rng.random(len(labels)) >= share, other)
+
+
+def shifted(raw: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Callers now send `column` two standard deviations higher than before."""
+    raw[column] = raw[column] + 2 * raw[column].std()
+    return raw
 
 
 def judge(reference, limits, folder, labels=None) -> dict:

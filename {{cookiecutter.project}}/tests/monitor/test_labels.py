@@ -2,7 +2,11 @@
 
 import pytest
 
+from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.monitor.labels import LabelError, add_labels, load_labels
+
+CLASSES = ", ".join(map(str, load_contract().label_values))
+OUTSIDE = max(load_contract().label_values) + 1
 
 
 def labels_file(tmp_path, text: str, name: str = "labels.csv"):
@@ -37,9 +41,9 @@ def test_a_later_file_overrides_an_earlier_label(tmp_path, contract):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("id,label\na1,1\na2,yes\n", "line 3: label 'yes' is not one of 0, 1"),
-        ("id,label\na1,1.0\n", "line 2: label '1.0' is not one of 0, 1"),
-        ("id,label\na1,2\n", "line 2: label '2'"),
+        ("id,label\na1,1\na2,yes\n", f"line 3: label 'yes' is not one of {CLASSES}"),
+        ("id,label\na1,1.0\n", f"line 2: label '1.0' is not one of {CLASSES}"),
+        (f"id,label\na1,{OUTSIDE}\n", f"line 2: label '{OUTSIDE}'"),
         ("id,label\n,1\n", "line 2: empty id"),
         ("id,label,time\na1,1,yesterday\n", "line 2: time 'yesterday'"),
         ("id,outcome\na1,1\n", "columns must be id,label[,time]"),

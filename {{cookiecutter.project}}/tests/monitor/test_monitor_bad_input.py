@@ -42,15 +42,18 @@ def test_rows_outside_the_window_are_not_read(reference, traffic):
     assert len(window.inputs) == 0 and window.corrupt_lines == 0
 
 
-def test_out_of_range_values_breach_data_quality(reference, limits, traffic):
+def test_out_of_range_values_breach_data_quality(reference, limits, traffic, numeric_column):
+    column = numeric_column
+
     def beyond(raw):
-        raw.loc[:100, "mean_area"] = reference["features"]["mean_area"]["train_max"] * 2
+        profile = reference["features"][column]
+        raw.loc[:100, column] = profile["train_max"] + (profile["train_max"] - profile["train_min"])
         return raw
 
     traffic(shift=beyond)
     quality = judge(reference, limits, traffic.folder)["data_quality"]
     assert quality["breached"] is True
-    assert quality["out_of_range_rate"]["mean_area"] > 0.05
+    assert quality["out_of_range_rate"][column] > 0.05
     usual = {name: f["out_of_range"] for name, f in reference["features"].items()}
-    others = {k: v - usual[k] for k, v in quality["out_of_range_rate"].items() if k != "mean_area"}
+    others = {k: v - usual[k] for k, v in quality["out_of_range_rate"].items() if k != column}
     assert max(others.values()) < limits["limits"]["out_of_range_rate"]

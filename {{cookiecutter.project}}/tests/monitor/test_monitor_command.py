@@ -4,7 +4,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
-from monitor_traffic import VERSION
+from monitor_traffic import VERSION, shifted
 
 from {{ cookiecutter.package }}.cli import cli
 from {{ cookiecutter.package }}.config import PACKAGE, SERVICE_NAME
@@ -37,23 +37,20 @@ def run(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def test_monitor_writes_the_json_and_markdown_report(repo, reference, traffic, monkeypatch):
+def test_monitor_writes_the_json_and_markdown_report(
+    repo, reference, traffic, monkeypatch, numeric_column
+):
     serve_version(repo, reference, monkeypatch)
-
-    def shift(raw):
-        raw["worst_symmetry"] *= 1.7
-        return raw
-
-    traffic(shift=shift)
+    traffic(shift=lambda raw: shifted(raw, numeric_column))
     result = run("monitor", "staging", "--logs", str(traffic.folder), "--window-end", soon())
     assert result.exit_code == 0, result.output
     assert "alert" in result.output
     folder = repo.monitor_reports / "staging"
     saved = json.loads(next(folder.glob("*.json")).read_text())
     assert saved["status"] == "alert" and saved["schema_version"] == 1
-    assert saved["input_drift"]["drifted"] == ["worst_symmetry"]
+    assert saved["input_drift"]["drifted"] == [numeric_column]
     page = next(folder.glob("*.md")).read_text()
-    assert "## worst_symmetry" in page and "xychart-beta" in page
+    assert f"## {numeric_column}" in page and "xychart-beta" in page
 
 
 def test_no_traffic_exits_zero_and_says_so(repo, reference, monkeypatch, tmp_path):

@@ -14,21 +14,26 @@ import pytest
 from click.testing import CliRunner
 
 from {{ cookiecutter.package }}.cli import cli
-from {{ cookiecutter.package }}.config import Paths
+from {{ cookiecutter.package }}.config import Paths, load_params, raw_data_relative
+from {{ cookiecutter.package }}.contract import load_contract
+from {{ cookiecutter.package }}.files import write_csv
 from {{ cookiecutter.package }}.monitor.alerts import publish_alerts
 from {{ cookiecutter.package }}.monitor.report_reader import load_report
 from {{ cookiecutter.package }}.monitor.retrain import propose_retrain
-from {{ cookiecutter.package }}.sample_data import sample_frame, write_sample
 from {{ cookiecutter.package }}.shell import dvc, git
 
 REPO = "owner/repo"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENV = "production"
 LABELED = 60
+# The project's data file (params.yaml data.raw) and its pin, relative to the repository.
+RAW = raw_data_relative(load_params(PROJECT_ROOT / "params.yaml"))
+PIN = f"{RAW}.dvc"
+LABEL = load_contract().label
 
 
 @pytest.fixture(scope="module")
-def pinned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pinned(tmp_path_factory: pytest.TempPathFactory, project_data: pd.DataFrame) -> Path:
     """Built once: `repo/` with its data pinned by DVC, `remote/` (reached by a relative
     path, so a copy of the folder works as it is) and the bare `origin.git/`."""
     root = tmp_path_factory.mktemp("pinned")
@@ -40,8 +45,8 @@ def pinned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     git(repo, "init", "--quiet", "--initial-branch", "main")
     dvc(repo, "init", "--quiet")
     dvc(repo, "remote", "add", "--default", "local", "../remote")
-    write_sample(Paths(repo).raw_data)
-    dvc(repo, "add", "--quiet", "data/raw/breast_cancer.csv")
+    write_csv(project_data, Paths(repo).raw_data)
+    dvc(repo, "add", "--quiet", RAW)
     git(repo, "add", "--all")
     git(repo, *identity, "commit", "--quiet", "-m", "Pin the data")
     dvc(repo, "push", "--quiet")
@@ -61,23 +66,26 @@ def project(repo: Paths, pinned: Path, tmp_path: Path) -> Paths:
 
 
 def logs_and_labels(
-    root: Path, labels: list[int] | None = None, scale: float = 1.01
+    data: pd.DataFrame, root: Path, labels: list[int] | None = None, scale: float = 1.01
 ) -> tuple[Path, Path]:
     """LABELED logged predictions of ENV (and one of staging), with their late labels.
 
-    The inputs are the sample's first rows, every value scaled by `scale`: new rows
-    (1.0: rows the pinned data holds already).
+    The inputs are the data's first rows, every numeric value scaled by `scale`: new
+    rows (1.0: rows the pinned data holds already).
     """
-    rows = sample_frame().head(LABELED)
+    rows = data.head(LABELED)
     logs, late = root / "monitoring" / "predictions", root / "monitoring" / "labels"
     logs.mkdir(parents=True)
     late.mkdir(parents=True)
-    features = rows.drop(columns=["malignant"]) * scale
+    features = rows.drop(columns=[LABEL])
+    numeric = features.select_dtypes("number").columns
+    features[numeric] = features[numeric] * scale
+    features = features.astype(object).where(features.notna(), None)  # JSON null, as logged
     with (logs / "2026-11-29.jsonl").open("w") as handle:
         for n, record in enumerate(features.to_dict("records")):
             handle.write(json.dumps({"id": f"p{n}", "environment": ENV, "inputs": record}) + "\n")
         handle.write(json.dumps({"id": "s0", "environment": "staging", "inputs": record}) + "\n")
-    values = labels or rows["malignant"].tolist()
+    values = labels or rows[LABEL].tolist()
     pd.DataFrame({"id": [f"p{n}" for n in range(LABELED)], "label": values}).to_csv(
         late / "batch-1.csv", index=False
     )
@@ -101,11 +109,11 @@ def quality_alerts(p: Paths) -> None:
 
 
 def test_quality_alert_opens_one_pull_request_holding_only_a_new_data_pin(
-    project, gh, stand_in, tmp_path
+    project, gh, stand_in, tmp_path, project_data
 ):
     quality_alerts(project)
-    logs, labels = logs_and_labels(tmp_path)
-    pinned_before = (project.root / "data/raw/breast_cancer.csv.dvc").read_text()
+    logs, labels = logs_and_labels(project_data, tmp_path)
+    pinned_before = (project.root / PIN).read_text()
     recorder = stand_in(
         "gh", {"pr list": "[]", "pr create": "https://github.com/owner/repo/pull/9"}
     )
@@ -113,30 +121,34 @@ def test_quality_alert_opens_one_pull_request_holding_only_a_new_data_pin(
     assert done == "https://github.com/owner/repo/pull/9"
     origin = tmp_path / "origin.git"
     changed = git(origin, "diff", "--name-only", "main", "retrain/production").splitlines()
-    assert changed == ["data/raw/breast_cancer.csv.dvc"]  # a data pin, nothing under deploy/
+    assert changed == [PIN]  # a data pin, nothing under deploy/
     assert git(origin, "rev-list", "--count", "main..retrain/production") == "1"
-    assert (project.root / "data/raw/breast_cancer.csv.dvc").read_text() != pinned_before
+    assert (project.root / PIN).read_text() != pinned_before
     [create] = [c for c in recorder.calls() if c[:2] == ["pr", "create"]]
     assert create[create.index("--head") + 1] == "retrain/production"
     body = create[create.index("--body") + 1]
     assert "roc_auc 0.71 against 0.97 offline" in body and f"{LABELED} recent labeled rows" in body
     assert "<!--" not in body  # the issue's marker stays on the issue
-    assert len(pd.read_csv(project.raw_data)) == len(sample_frame()) + LABELED
+    assert len(pd.read_csv(project.raw_data)) == len(project_data) + LABELED
     assert dvc(project.root, "status", "--cloud", "--quiet", check=False).returncode == 0
 
 
-def test_a_second_run_updates_the_same_pull_request(project, gh, stand_in, tmp_path):
+def test_a_second_run_updates_the_same_pull_request(
+    project, gh, stand_in, tmp_path, project_data
+):
     quality_alerts(project)
-    logs, labels = logs_and_labels(tmp_path)
+    logs, labels = logs_and_labels(project_data, tmp_path)
     opened = json.dumps([{"number": 9, "url": "https://github.com/owner/repo/pull/9"}])
     recorder = stand_in("gh", {"pr list": opened})
     assert propose_retrain(project, REPO, ENV, logs, labels).startswith("updated ")
     assert [c[:2] for c in recorder.calls() if c[0] == "pr"] == [["pr", "list"], ["pr", "edit"]]
 
 
-def test_rows_the_pinned_data_holds_already_propose_nothing(project, gh, stand_in, tmp_path):
+def test_rows_the_pinned_data_holds_already_propose_nothing(
+    project, gh, stand_in, tmp_path, project_data
+):
     quality_alerts(project)
-    logs, labels = logs_and_labels(tmp_path, scale=1.0)
+    logs, labels = logs_and_labels(project_data, tmp_path, scale=1.0)
     recorder = stand_in("gh")
     assert "in the pinned data already: nothing to propose" in propose_retrain(
         project, REPO, ENV, logs, labels
@@ -145,8 +157,8 @@ def test_rows_the_pinned_data_holds_already_propose_nothing(project, gh, stand_i
     assert git(project.root, "branch", "--show-current") == "main"
 
 
-def test_no_quality_alert_proposes_nothing(project, gh, stand_in, tmp_path):
-    logs, labels = logs_and_labels(tmp_path)
+def test_no_quality_alert_proposes_nothing(project, gh, stand_in, tmp_path, project_data):
+    logs, labels = logs_and_labels(project_data, tmp_path)
     recorder = stand_in("gh")
     assert "does not alert: no retrain proposed" in propose_retrain(
         project, REPO, ENV, logs, labels
@@ -155,9 +167,11 @@ def test_no_quality_alert_proposes_nothing(project, gh, stand_in, tmp_path):
     assert git(project.root, "branch", "--list", "retrain/*") == ""
 
 
-def test_too_few_labeled_rows_propose_nothing_and_change_nothing(project, gh, stand_in, tmp_path):
+def test_too_few_labeled_rows_propose_nothing_and_change_nothing(
+    project, gh, stand_in, tmp_path, project_data
+):
     quality_alerts(project)
-    logs, labels = logs_and_labels(tmp_path)
+    logs, labels = logs_and_labels(project_data, tmp_path)
     project.params.write_text(project.params.read_text().replace("min_rows: 50", "min_rows: 500"))
     before = project.raw_data.read_bytes()
     with pytest.raises(ValueError, match="only 60 logged predictions of production have labels"):
@@ -166,18 +180,20 @@ def test_too_few_labeled_rows_propose_nothing_and_change_nothing(project, gh, st
     assert git(project.root, "branch", "--show-current") == "main"
 
 
-def test_labels_the_contract_refuses_are_named_and_not_pinned(project, gh, stand_in, tmp_path):
+def test_labels_the_contract_refuses_are_named_and_not_pinned(
+    project, gh, stand_in, tmp_path, project_data
+):
     quality_alerts(project)
-    logs, labels = logs_and_labels(tmp_path, labels=[7] * LABELED)
+    logs, labels = logs_and_labels(project_data, tmp_path, labels=[7] * LABELED)
     before = project.raw_data.read_bytes()
-    with pytest.raises(ValueError, match="the refreshed data breaks the contract: malignant"):
+    with pytest.raises(ValueError, match=f"the refreshed data breaks the contract: {LABEL}"):
         propose_retrain(project, REPO, ENV, logs, labels)
     assert project.raw_data.read_bytes() == before
 
 
-def test_an_unknown_source_is_refused(project, gh, tmp_path):
+def test_an_unknown_source_is_refused(project, gh, tmp_path, project_data):
     quality_alerts(project)
-    logs, labels = logs_and_labels(tmp_path)
+    logs, labels = logs_and_labels(project_data, tmp_path)
     text = project.params.read_text().replace("source: labeled-logs", "source: warehouse")
     project.params.write_text(text)
     with pytest.raises(ValueError, match="source 'warehouse' is not known"):

@@ -28,21 +28,23 @@ def data_quality(
 ) -> dict[str, Any]:
     """Refused requests, missing values and values outside the training range.
 
-    Out of range is judged by how much more often it happens than on the
-    evaluation rows (a held-out set has values beyond training's too).
+    Missing and out of range values are judged by how much more often they
+    happen than on the evaluation rows (a nullable column has missing values by
+    design; a held-out set has values beyond training's too).
     """
     scored, refused = len(window.inputs), sum(window.refused.values())
-    missing, outside, excess = {}, {}, {}
+    missing, more_missing, outside, excess = {}, {}, {}, {}
     for name, profile in reference["features"].items():
         values = window.inputs[name].to_numpy(float)
         missing[name] = rate(np.isnan(values).sum(), scored)
+        more_missing[name] = missing[name] - profile["missing"] / max(reference["rows"], 1)
         beyond = (values < profile["train_min"]) | (values > profile["train_max"])
         outside[name] = rate(beyond.sum(), scored)
         excess[name] = outside[name] - profile["out_of_range"]
     refused_rate = rate(refused, scored + refused)
     breached = (
         refused_rate >= limits["refused_rate"]
-        or max(missing.values(), default=0) >= limits["missing_rate"]
+        or max(more_missing.values(), default=0) >= limits["missing_rate"]
         or max(excess.values(), default=0) >= limits["out_of_range_rate"]
     )
     return {

@@ -42,7 +42,9 @@ def feature_profile(evaluation: pd.Series, train: pd.Series, sample_index: np.nd
         "train_max": float(train.max()),
         # Held-out rows fall outside the training range too: the baseline rate.
         "out_of_range": round(float(outside.mean()), 6),
-        "sample": evaluation.to_numpy(float)[sample_index].tolist(),
+        # Missing values are counted above; the KS test compares the values present
+        # (and JSON has no NaN).
+        "sample": evaluation.iloc[sample_index].dropna().to_numpy(float).tolist(),
     }
 
 
