@@ -185,11 +185,14 @@ def test_the_page_switches_the_project_to_other_data_and_the_gates_pass(
 
 
 def test_the_projects_own_fast_tests_pass_on_the_switched_data(switched: Project):
-    # No coverage floor: it was set for the sample's full suite, not for this run.
-    result = run([str(switched.venv / "bin" / "pytest"), "-m", "not slow", "-q", "-p", "no:cacheprovider",
-                  "--no-cov"], switched.path, switched.env, check=False)
+    # `make test`'s tests, without its coverage report (time: the figures are not checked here).
+    pytest_command = [str(switched.venv / "bin" / "pytest"), "-m", "not slow", "-q", "--no-cov"]
+    result = run([*pytest_command, "-p", "no:cacheprovider"], switched.path, switched.env,
+                 check=False)
     assert result.returncode == 0, output(result)[-6000:]
-    assert " passed" in output(result) and "skipped" in output(result)
+    assert re.search(r"\d+ passed", output(result))
+    # The tests of the sample's own facts say why they have nothing to check.
+    assert "about the bundled sample" in output(result)
 
 
 def test_the_switched_project_serves_and_predicts(switched: Project):

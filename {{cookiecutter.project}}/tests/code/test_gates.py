@@ -154,7 +154,9 @@ def test_data_gate_passes_the_data_with_its_evidence(repo, project_data):
     assert result.evidence["rows"] == len(project_data)
     assert result.evidence["violations"] == []
     if CONTRACT.binary:  # the share of the positive class
-        assert CONTRACT.label_share.min <= result.evidence["label_share"] <= CONTRACT.label_share.max
+        assert (
+            CONTRACT.label_share.min <= result.evidence["label_share"] <= CONTRACT.label_share.max
+        )
 
 
 def break_data(repo: Paths, frame: pd.DataFrame) -> None:
@@ -185,9 +187,7 @@ def shifted(frame: pd.DataFrame, column: str) -> pd.DataFrame:
         ),
         pytest.param(shifted, "{column}", id="shifted"),
         pytest.param(missing_values, "{column}", id="missing-values"),
-        pytest.param(
-            lambda f, c: f.head(CONTRACT.min_rows - 1), "row count", id="too-few-rows"
-        ),
+        pytest.param(lambda f, c: f.head(CONTRACT.min_rows - 1), "row count", id="too-few-rows"),
     ],
 )
 def test_data_gate_fails_bad_data_naming_the_column(repo, sample, numeric_column, damage, named):
@@ -199,9 +199,7 @@ def test_data_gate_fails_bad_data_naming_the_column(repo, sample, numeric_column
     assert result.evidence["violation_count"] >= 1
 
 
-def test_data_gate_summarises_a_shift_instead_of_listing_every_value(
-    repo, sample, numeric_column
-):
+def test_data_gate_summarises_a_shift_instead_of_listing_every_value(repo, sample, numeric_column):
     break_data(repo, shifted(sample, numeric_column))
     result = data_contract(inputs(repo))
     # One line per column and check, however many rows break it.

@@ -133,9 +133,7 @@ def test_quality_alert_opens_one_pull_request_holding_only_a_new_data_pin(
     assert dvc(project.root, "status", "--cloud", "--quiet", check=False).returncode == 0
 
 
-def test_a_second_run_updates_the_same_pull_request(
-    project, gh, stand_in, tmp_path, project_data
-):
+def test_a_second_run_updates_the_same_pull_request(project, gh, stand_in, tmp_path, project_data):
     quality_alerts(project)
     logs, labels = logs_and_labels(project_data, tmp_path)
     opened = json.dumps([{"number": 9, "url": "https://github.com/owner/repo/pull/9"}])
