@@ -66,7 +66,7 @@ def probability(data: pd.DataFrame) -> np.ndarray:
 def write_logs(folder: Path, data: pd.DataFrame) -> None:
     """Through the service's own writer, a batch at a time, as the service writes."""
     shutil.rmtree(folder, ignore_errors=True)
-    log = PredictionLog(folder, VERSION, "bench")
+    log = PredictionLog(folder, VERSION, "bench", FEATURES)
     p = probability(data)
     records = data.to_dict(orient="records")
     for start in range(0, len(data), WRITE_BATCH):
