@@ -153,19 +153,20 @@ class Collector:
         return {**COMMON, **SCORED_FILE_EXTRA, **dict.fromkeys(numeric, "float64")}
 
     def add(self, path: str, file_version: str) -> None:
+        """One file's rows; masks are combined so the big frame is copied once."""
         data, lines = complete_lines(path)
         dtypes = self.dtypes(file_version)
         frame = parse(data, dtypes, every_column="label" in dtypes)
-        frame = frame[valid(frame)]
-        self.corrupt_lines += lines - len(frame)
-        frame = frame[(frame["time"] >= self.start) & (frame["time"] < self.end)]
+        good = valid(frame)
+        self.corrupt_lines += lines - int(good.sum())
+        inside = good & (frame["time"] >= self.start) & (frame["time"] < self.end)
         mine = frame["lineage_id"] == self.version
-        self.other_versions.update(counts(frame.loc[~mine, "lineage_id"]))
-        frame = frame[mine]
+        self.other_versions.update(counts(frame.loc[inside & ~mine, "lineage_id"]))
         if "reason" in frame:
             refused = frame["status"] == "refused"
-            self.refused.update(counts(frame.loc[refused, "reason"]))
-            self.scored.append(frame[~refused])
+            self.refused.update(counts(frame.loc[inside & mine & refused, "reason"]))
+            kept = [*self.features, "probability", "label", "id"]
+            self.scored.append(frame.loc[inside & mine & ~refused, kept])
 
     def result(self, files: int) -> Window:
         columns = [*self.features, "probability", "label", "id"]
