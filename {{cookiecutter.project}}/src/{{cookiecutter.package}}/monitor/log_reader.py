@@ -101,13 +101,14 @@ def parse(data: bytes, dtypes: dict[str, str], every_column: bool = False) -> pd
     columns = None if every_column else list(dtypes)
     options: dict[str, Any] = {"usecols": columns, "on_bad_lines": "skip", "engine": "c"}
     try:
-        return pd.read_csv(io.BytesIO(data), dtype=dtypes, **options)
+        fast: pd.DataFrame = pd.read_csv(io.BytesIO(data), dtype=dtypes, **options)
+        return fast
     except pd.errors.EmptyDataError:
         return pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in dtypes.items()})
     except ValueError:  # a non-number among numbers, an unclosed quote, a broken header
         pass
     try:
-        text = pd.read_csv(io.BytesIO(data), dtype="str", **options)
+        text: pd.DataFrame = pd.read_csv(io.BytesIO(data), dtype="str", **options)
     except ValueError:
         return pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in dtypes.items()})
     numeric = [name for name, kind in dtypes.items() if kind == "float64"]
