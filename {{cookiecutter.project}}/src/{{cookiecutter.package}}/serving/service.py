@@ -33,7 +33,12 @@ from {{ cookiecutter.package }}.decision import decide
 from {{ cookiecutter.package }}.features import build_features
 from {{ cookiecutter.package }}.files import read_json
 from {{ cookiecutter.package }}.model_store import MODEL_FILE
-from {{ cookiecutter.package }}.monitor.log_writer import RECORD_ID, PredictionLog, from_environment
+from {{ cookiecutter.package }}.monitor.log_writer import (
+    RECORD_ID,
+    NoLog,
+    PredictionLog,
+    from_environment,
+)
 from {{ cookiecutter.package }}.serving.limits import MAX_BATCH, MAX_BODY_BYTES
 from {{ cookiecutter.package }}.serving.smoke import SMOKE_HEADERS
 
@@ -98,9 +103,9 @@ JsonPredictions = Annotated[list[Prediction], ContentType("application/json")]
 
 
 @cache
-def prediction_log() -> PredictionLog:
+def prediction_log() -> PredictionLog | NoLog:
     """One log per worker process, opened on first use (not when bentoml imports this)."""
-    return from_environment(LINEAGE["lineage_id"])
+    return from_environment(LINEAGE["lineage_id"], load_contract().feature_names)
 
 
 def refusal_reason(status: int, body: bytes) -> str:
