@@ -205,3 +205,21 @@ def logged_ids(sources: list[str]) -> set[str]:
             frame = parse(complete_lines(path)[0], {"id": "str"})
             ids.update(frame["id"].dropna().astype(str))
     return ids
+
+
+def logged_inputs(source: str, features: list[str], environment: str) -> pd.DataFrame:
+    """The id and inputs of every answered prediction of `environment` under `source`,
+    whatever its time or version (the latest row of an id): what late labels join to."""
+    dtypes = {**COMMON, **SCORED_FILE_EXTRA, **dict.fromkeys(features, "float64")}
+    dtypes |= {"probability": "float64", "label": "float64"}
+    everything = (datetime(1970, 1, 1), datetime(9999, 1, 1) - timedelta(hours=1))
+    frames = []
+    for path, _ in log_files(source, *everything):
+        frame = parse(complete_lines(path)[0], dtypes, every_column=True)
+        answered = valid(frame) & (frame["status"] == "ok")
+        mine = answered & (frame["environment"] == environment)
+        frames.append(frame.loc[mine].reindex(columns=["id", *features]))
+    if not frames:
+        raise FileNotFoundError(f"no prediction logs ({LOG_PATTERN}) under {source}")
+    rows = pd.concat(frames, ignore_index=True)
+    return rows.drop_duplicates("id", keep="last").reset_index(drop=True)

@@ -80,7 +80,9 @@ def reference_candidates(p: Paths, bento_tag: str, given: Path | None) -> list[P
     return candidates
 
 
-def find_reference(p: Paths, lineage: dict[str, Any], bento_tag: str, given: Path | None) -> dict:
+def find_reference(
+    p: Paths, lineage: dict[str, Any], bento_tag: str, given: Path | None
+) -> dict[str, Any]:
     """The reference the lineage names, checked by its sha256 wherever it is found."""
     named = lineage.get("reference")
     if not named:
