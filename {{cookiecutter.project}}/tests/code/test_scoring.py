@@ -1,6 +1,9 @@
 """Batch scoring: the service's answers for a file, in chunks, with every bad row kept."""
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import joblib
@@ -11,6 +14,7 @@ from click.testing import CliRunner
 
 from {{ cookiecutter.package }} import model_store, scoring
 from {{ cookiecutter.package }}.cli import cli
+from {{ cookiecutter.package }}.config import find_root
 from {{ cookiecutter.package }}.contract import Contract, parse_contract
 from {{ cookiecutter.package }}.decision import decide
 from {{ cookiecutter.package }}.features import build_features, definition_hash
@@ -240,3 +244,13 @@ def test_the_command_names_a_model_missing_from_the_store(trained, records, repo
     result = CliRunner().invoke(cli, ["score", str(records), "-o", str(tmp_path / "s.csv")])
     assert result.exit_code == 1
     assert "not in the model store" in result.output
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.parametrize("given", [[], ["INPUT=records.csv"], ["OUTPUT=scores.csv"]])
+def test_make_score_without_both_files_says_how(tmp_path, given):
+    makefile = find_root(Path(__file__).parent) / "Makefile"
+    command = ["make", "-f", str(makefile), "-o", "install", f"VENV={sys.prefix}", "score", *given]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "usage: make score INPUT=records.csv OUTPUT=scores.csv" in result.stderr
