@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -92,7 +92,7 @@ class Broken:
 
     rows: np.ndarray  # positions in the chunk
     values: np.ndarray  # the value each row holds (as read, or as parsed)
-    reason: str  # with {value!r} or {value} where the row's value goes
+    reason: Callable[[Any], str]  # a row's value -> why it breaks the rule
 
 
 def column_rules(name: str, feature: Feature, raw: pd.Series, numbers: Any) -> list[Broken]:
@@ -102,28 +102,22 @@ def column_rules(name: str, feature: Feature, raw: pd.Series, numbers: Any) -> l
     column it cannot read as numbers fails as a whole, where a batch must
     name each row's own problem and keep scoring the others.
     """
-
     text, missing = raw.to_numpy(), raw.isna().to_numpy()
-    found = (
-        []
-        if feature.nullable
-        else [(missing, text, f"{name}: missing, and contract.yaml does not allow it")]
-    )
+    checks: list[tuple[np.ndarray, np.ndarray, Callable[[Any], str]]] = []
+    if not feature.nullable:
+        checks.append(
+            (missing, text, lambda _: f"{name}: missing, and contract.yaml does not allow it")
+        )
     if feature.numeric:
-        parsed = ~np.isnan(numbers)
+        parsed, bounds = ~np.isnan(numbers), f"[{feature.min}, {feature.max}]"
         outside = parsed & ((numbers < feature.min) | (numbers > feature.max))
-        found.append((~missing & ~parsed, text, f"{name}: {{value!r}} is not a number"))
-        found.append(
-            (outside, numbers, f"{name}: {{value}} is outside [{feature.min}, {feature.max}]")
-        )
+        checks.append((~missing & ~parsed, text, lambda v: f"{name}: {v!r} is not a number"))
+        checks.append((outside, numbers, lambda v: f"{name}: {v} is outside {bounds}"))
     elif feature.values is not None:
+        allowed = ", ".join(feature.values)
         unknown = ~missing & ~raw.isin(feature.values).to_numpy()
-        found.append(
-            (unknown, text, f"{name}: {{value!r}} is not one of {', '.join(feature.values)}")
-        )
-    return [
-        Broken(np.flatnonzero(rows), values, reason) for rows, values, reason in found if rows.any()
-    ]
+        checks.append((unknown, text, lambda v: f"{name}: {v!r} is not one of {allowed}"))
+    return [Broken(np.flatnonzero(rows), values, why) for rows, values, why in checks if rows.any()]
 
 
 def parse_numbers(chunk: pd.DataFrame, contract: Contract) -> dict[str, np.ndarray]:
@@ -154,7 +148,7 @@ def row_reasons(
             for row in broken.rows.tolist():
                 value = broken.values[row]
                 value = value.item() if hasattr(value, "item") else value
-                reasons.setdefault(row, []).append(broken.reason.format(value=value))
+                reasons.setdefault(row, []).append(broken.reason(value))
     rows = sorted(reasons)
     return pd.Series(
         ["; ".join(reasons[row]) for row in rows], index=chunk.index[rows], dtype=object
