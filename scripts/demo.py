@@ -1,9 +1,13 @@
 """`make demo`: bake a project with the default answers and walk its whole story.
 
 Train on pinned data, pass the gates, deploy v1, promote v2 (v1 kept warm),
-roll back by reverting the promotion commit, and print a timeline with the
-rollback time. Everything happens in build/demo/ (recreated each run); the
-DVC remote is build/demo/dvc-remote; every step is the command a user types.
+roll back by reverting the promotion commit; then send drifted traffic to
+production, monitor it, open the alert issue, add late labels, see realized
+quality fall and open the retrain pull request (demo_support/observe.py);
+print a timeline with the rollback time. Everything happens in build/demo/
+(recreated each run): the DVC remote is build/demo/dvc-remote, GitHub is a
+recording `gh` in build/demo/bin, the project's origin build/demo/origin.git.
+Every step is the command a user types.
 """
 
 import argparse
@@ -40,7 +44,9 @@ class Story:
     def run(self, title: str, *command: str, quiet: bool = False) -> str:
         print(f"\n=== {title}\n$ {' '.join(command)}", flush=True)
         began = time.monotonic()
-        result = subprocess.run(command, cwd=self.project, env=self.env, text=True, capture_output=True)
+        result = subprocess.run(
+            command, cwd=self.project, env=self.env, text=True, capture_output=True
+        )
         took = time.monotonic() - began
         if not quiet:
             print(result.stdout[-3000:], end="")
@@ -67,8 +73,13 @@ def bake() -> Path:
     return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(DEMO)))
 
 
+def answers(project: Path) -> dict[str, str]:
+    context: dict[str, str] = json.loads((project / ".cruft.json").read_text())["context"]
+    return context["cookiecutter"]
+
+
 def package_of(project: Path) -> str:
-    return json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]["package"]
+    return answers(project)["package"]
 
 
 class Stopwatch(threading.Thread):
@@ -112,6 +123,9 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     parse_args()
+    # Here, not at the top: the tests import this module as scripts.demo.
+    from demo_support.observe import install_recording_gh, observe
+
     project = bake()
     port = free_port()
     env = {**os.environ, "DVC_REMOTE_DIR": str(DEMO / "dvc-remote"), "DEPLOY_PORT": str(port)}
@@ -127,7 +141,9 @@ def main() -> None:
     story.run("promote v1 to production (a manifest commit)", cli, "promote", "production")
     story.run("deploy production: v1 serves", cli, "deploy", "production")
     v1 = story.serving(port)
-    story.run("change a param: train.C 1.0 -> 0.3", "sed", "-i", "s/  C: 1.0/  C: 0.3/", "params.yaml")
+    story.run(
+        "change a param: train.C 1.0 -> 0.3", "sed", "-i", "s/  C: 1.0/  C: 0.3/", "params.yaml"
+    )
     story.run("train v2 through the gates", "make", "repro", quiet=True)
     story.run("commit v2", "sh", "-c", "git add -A && git commit --quiet -m 'Train v2, C=0.3'")
     story.run("promote v2 to production", cli, "promote", "production")
@@ -138,11 +154,17 @@ def main() -> None:
     story.run("roll back: git revert the promotion commit", cli, "rollback", "production")
     story.run("deploy production: the warm v1 takes the traffic", cli, "deploy", "production")
     stopwatch.join()
+    repo = f"{answers(project)['github_owner']}/{answers(project)['project']}"
+    story.env = install_recording_gh(DEMO, env, repo)
+    observe(story, cli, port, package_of(project))
     story.run("stop the local production environment", cli, "stop", "production")
     story.print_timeline()
     print(f"\nv1 {v1}\nv2 {v2}")
     print(f"rollback: {stopwatch.seconds:.2f}s from `git revert` to v1 answering again")
-    print(f"\nThe project is in {project}; its README says what to do next.")
+    print(
+        f"\nThe project is in {project}, on the branch retrain/production; "
+        "`git switch main && dvc checkout` goes back. Its README says what to do next."
+    )
 
 
 if __name__ == "__main__":

@@ -237,6 +237,8 @@ ONE_WORKER_MODULES = ("test_image", "test_workflows", "test_lifecycle", "test_mo
                       "test_s3_remote")
 
 
+# First: xdist reads the groups in its own hook of the same name.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
         module = item.path.stem

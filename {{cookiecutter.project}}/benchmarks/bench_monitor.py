@@ -15,11 +15,12 @@ rows, and reports both times, the ratio and the drifted columns of each.
     python benchmarks/bench_monitor.py --evidently          # needs uv and the package index once
 
 The log files are kept in .cache/bench-monitor/ and reused (writing them is
-not what is measured).
+not what is measured). On a shared machine compare the CPU seconds.
 """
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -66,7 +67,7 @@ def probability(data: pd.DataFrame) -> np.ndarray:
 def write_logs(folder: Path, data: pd.DataFrame) -> None:
     """Through the service's own writer, a batch at a time, as the service writes."""
     shutil.rmtree(folder, ignore_errors=True)
-    log = PredictionLog(folder, VERSION, "bench")
+    log = PredictionLog(folder, VERSION, "bench", FEATURES)
     p = probability(data)
     records = data.to_dict(orient="records")
     for start in range(0, len(data), WRITE_BATCH):
@@ -77,15 +78,27 @@ def write_logs(folder: Path, data: pd.DataFrame) -> None:
     log.close()
 
 
+def parse_only(folder: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of pandas' C parser alone over the same files: the floor."""
+    began, cpu = time.perf_counter(), time.process_time()
+    for path in sorted(folder.glob("*.csv")):
+        pd.read_csv(path, engine="c")
+    return time.perf_counter() - began, time.process_time() - cpu
+
+
 def monitor_once(folder: Path, reference: dict) -> tuple[float, dict]:
-    began = time.perf_counter()
+    """Wall seconds of a whole `monitor` window; CPU seconds too, as the
+    machine may be shared (wall time then counts other processes' turns)."""
+    began, cpu = time.perf_counter(), time.process_time()
     now = datetime.now(UTC)
     window = read_window(str(folder), FEATURES, VERSION, now - timedelta(days=1), now)
-    read = time.perf_counter() - began
+    read, read_cpu = time.perf_counter() - began, time.process_time() - cpu
     cfg = {"metric": "roc_auc", "limits": LIMITS}
     result = report.finish({"rows": {"scored": len(window.inputs)},
                             **signals(reference, window, pd.Series(dtype=int), cfg)})  # fmt: skip
-    return time.perf_counter() - began, {"read_seconds": round(read, 2), **result}
+    seconds = {"read_seconds": round(read, 2), "read_cpu_seconds": round(read_cpu, 2),
+               "cpu_seconds": round(time.process_time() - cpu, 2)}  # fmt: skip
+    return time.perf_counter() - began, {**seconds, **result}
 
 
 EVIDENTLY_SCRIPT = """
@@ -169,9 +182,12 @@ def main() -> None:
         print(f"wrote {args.rows} rows in {time.perf_counter() - began:.1f}s (not measured)")
     seconds, result = monitor_once(logs, reference)
     size = sum(f.stat().st_size for f in logs.rglob("*")) / 1e6
+    parse, parse_cpu = parse_only(logs)
     print(f"monitor: {result['rows']['scored']} rows x {len(FEATURES)} features ({size:.0f} MB) "
-          f"in {seconds:.2f}s (reading {result['read_seconds']}s); "
-          f"drifted {result['input_drift']['drifted']}")  # fmt: skip
+          f"in {seconds:.2f}s, {result['cpu_seconds']}s CPU (reading {result['read_seconds']}s, "
+          f"{result['read_cpu_seconds']}s CPU); drifted {result['input_drift']['drifted']}; "
+          f"pandas.read_csv alone {parse:.2f}s, {parse_cpu:.2f}s CPU; "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     if args.evidently:
         current = frame(args.evidently_rows, seed=3, shifted=True)
         print(json.dumps(side_by_side(cache, evaluation, current, reference), indent=2))

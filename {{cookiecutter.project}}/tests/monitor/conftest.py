@@ -47,7 +47,7 @@ def traffic(split_sample, model, tmp_path):
         raw = shift(raw.copy()) if shift else raw
         probability = model.predict_proba(build_features(raw))[:, 1]
         ids = [f"{version[:1]}{seed}-{i}" for i in range(rows)]
-        log = PredictionLog(folder, version, "staging")
+        log = PredictionLog(folder, version, "staging", raw_feature_names())
         log.predictions(ids, raw.to_dict(orient="records"), probability.tolist(),
                         (probability >= THRESHOLD).astype(int).tolist())  # fmt: skip
         log.close()

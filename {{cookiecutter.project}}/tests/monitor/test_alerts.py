@@ -55,7 +55,8 @@ def test_fewer_than_n_breaching_windows_open_no_issue(repo, gh):
     windows(repo, 1, ALERT_AFTER - 1, "input_drift")
     assert gh.alert_issues() == []
     [state_issue] = [i for i in gh.issues if state_marker("production") in i.get("body", "")]
-    assert parse_state(state_issue["body"], "production").families["input_drift"].breaching == ALERT_AFTER - 1
+    state = parse_state(state_issue["body"], "production")
+    assert state.families["input_drift"].breaching == ALERT_AFTER - 1
 
 
 def test_n_breaching_windows_open_one_issue_then_update_it_in_place(repo, gh):

@@ -1,5 +1,7 @@
 """What the monitor must survive: no traffic, broken lines, other versions."""
 
+from pathlib import Path
+
 from monitor_traffic import VERSION, around_now, judge
 
 from {{ cookiecutter.package }}.monitor.log_reader import read_window
@@ -11,19 +13,45 @@ def test_no_traffic_is_a_result_not_an_alert(reference, limits, tmp_path):
     assert result["breached"] == []
 
 
+def damage(log: Path) -> str:
+    """Appends five lines the writer never writes; returns a valid line."""
+    good = log.read_text().splitlines()[1]
+    fields = good.split(",")
+    with log.open("a") as handle:
+        handle.write("not a row at all\n")  # one field: the rest empty
+        handle.write(good + ",1,2,3\n")  # too many fields
+        handle.write(",".join(["x", "yesterday", *fields[2:]]) + "\n")  # no time
+        handle.write(",".join([*fields[:4], "maybe", *fields[5:]]) + "\n")  # unknown status
+        handle.write(",".join([*fields[:-2], "", ""]) + "\n")  # no prediction
+    return good
+
+
 def test_corrupt_and_truncated_lines_are_counted_and_skipped(reference, limits, traffic):
     traffic(rows=200)
-    log = next(traffic.folder.glob("predictions-*.jsonl"))
+    log = next(traffic.folder.glob("predictions-*.csv"))
+    good = damage(log)
     with log.open("a") as handle:
-        handle.write("not json at all\n")
-        handle.write('{"id": "x"}\n')  # no time, no fields
-        handle.write("[1, 2, 3]\n")
-        handle.write(log.read_text().splitlines()[0][:80] + "\n")  # truncated
-        handle.write('{"id": "y", "time": 5, "model_version": "a"}\n')  # wrong type
+        handle.write(good[:80])  # a last line cut short: no newline
     start, end = around_now()
     window = read_window(str(traffic.folder), list(reference["features"]), VERSION, start, end)
-    assert window.corrupt_lines == 5
+    assert window.corrupt_lines == 6
     assert len(window.inputs) == 200
+
+
+def test_a_value_that_is_not_a_number_costs_only_that_value(reference, traffic):
+    traffic(rows=100)
+    log = next(traffic.folder.glob("predictions-*.csv"))
+    header, good = log.read_text().splitlines()[:2]
+    column = header.split(",").index("mean_area")
+    fields = good.split(",")
+    fields[column] = "big"
+    with log.open("a") as handle:
+        handle.write(",".join(fields) + "\n")
+    start, end = around_now()
+    window = read_window(str(traffic.folder), list(reference["features"]), VERSION, start, end)
+    assert (len(window.inputs), window.corrupt_lines) == (101, 0)
+    assert window.inputs["mean_area"].isna().sum() == 1
+    assert window.inputs.drop(columns="mean_area").notna().all().all()
 
 
 def test_rows_of_another_version_are_ignored_and_counted(reference, limits, traffic):

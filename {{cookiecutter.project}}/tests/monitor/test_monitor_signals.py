@@ -2,9 +2,11 @@
 
 import pandas as pd
 import pytest
-from monitor_traffic import flipped, judge, shifted
+from monitor_traffic import VERSION, around_now, flipped, judge, shifted
 
 from {{ cookiecutter.package }}.contract import load_contract
+from {{ cookiecutter.package }}.monitor.log_reader import read_window
+from {{ cookiecutter.package }}.monitor.run import signals
 
 # The logs hold the probability of the answered class, enough for a binary
 # ROC AUC only: with three or more classes realized quality is not computed yet.
@@ -59,3 +61,23 @@ def test_estimated_quality_needs_no_labels_and_follows_the_probabilities(
     quality = judge(reference, limits, traffic.folder)["quality"]
     assert quality["realized"]["labelled_rows"] == 0 and quality["realized"]["current"] is None
     assert abs(quality["estimated"]["drop"]) < limits["limits"]["quality_drop"]
+
+
+@binary_only
+def test_late_labels_of_earlier_predictions_count_in_a_later_window(
+    reference, limits, traffic, tmp_path
+):
+    """Labels come days late: a window with no traffic of its own judges realized
+    quality on the label horizon's predictions, whose labels have arrived."""
+    sent = traffic()
+    label = load_contract().label
+    truth = pd.Series(flipped(sent[label], share=0.4).to_numpy(), index=sent["id"])
+    start, end = around_now()
+    features = list(reference["features"])
+    horizon = read_window(str(traffic.folder), features, VERSION, start, end)
+    quiet = read_window(str(tmp_path / "no-traffic-today"), features, VERSION, start, end)
+    alone = signals(reference, quiet, truth, limits)["quality"]
+    assert alone["realized"]["labelled_rows"] == 0 and alone["breached"] is False
+    found = signals(reference, quiet, truth, limits, labelled=horizon)["quality"]
+    assert found["realized"]["labelled_rows"] > 1000
+    assert found["breached"] is True

@@ -18,6 +18,7 @@ from {{ cookiecutter.package }}.config import Paths, load_params, raw_data_relat
 from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.files import write_csv
 from {{ cookiecutter.package }}.monitor.alerts import publish_alerts
+from {{ cookiecutter.package }}.monitor.log_writer import PredictionLog
 from {{ cookiecutter.package }}.monitor.report_reader import load_report
 from {{ cookiecutter.package }}.monitor.retrain import propose_retrain
 from {{ cookiecutter.package }}.shell import dvc, git
@@ -80,11 +81,12 @@ def logs_and_labels(
     features = rows.drop(columns=[LABEL])
     numeric = features.select_dtypes("number").columns
     features[numeric] = features[numeric] * scale
-    features = features.astype(object).where(features.notna(), None)  # JSON null, as logged
-    with (logs / "2026-11-29.jsonl").open("w") as handle:
-        for n, record in enumerate(features.to_dict("records")):
-            handle.write(json.dumps({"id": f"p{n}", "environment": ENV, "inputs": record}) + "\n")
-        handle.write(json.dumps({"id": "s0", "environment": "staging", "inputs": record}) + "\n")
+    records = features.astype(object).where(features.notna(), None).to_dict("records")
+    for environment, ids, inputs in ((ENV, [f"p{n}" for n in range(LABELED)], records),
+                                     ("staging", ["s0"], records[-1:])):  # fmt: skip
+        log = PredictionLog(logs, "a" * 16, environment, list(features.columns))
+        log.predictions(ids, inputs, [0.5] * len(ids), [1] * len(ids))
+        log.close()
     values = labels or rows[LABEL].tolist()
     pd.DataFrame({"id": [f"p{n}" for n in range(LABELED)], "label": values}).to_csv(
         late / "batch-1.csv", index=False
@@ -217,7 +219,5 @@ def test_the_command_without_logs_fails_in_one_line_and_changes_nothing(
     head = git(repo.root, "rev-parse", "HEAD")
     result = CliRunner().invoke(cli, ["retrain", ENV, "--logs", str(tmp_path), "--repo", REPO])
     assert result.exit_code == 1
-    assert f"Error: no prediction logs (*.jsonl with id and inputs) under {tmp_path}" in (
-        result.output
-    )
+    assert f"Error: no prediction logs (predictions-*.csv) under {tmp_path}" in result.output
     assert git(repo.root, "rev-parse", "HEAD") == head

@@ -7,6 +7,7 @@ prediction log the monitor reads (format: docs/monitoring.md), with the id
 the caller got back.
 """
 
+import csv
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -88,13 +89,26 @@ def test_concurrent_callers_each_get_their_own_answers(
     assert merged_batches(client) > merged_before, "no two requests were ever batched"
 
 
+def as_logged(row: dict[str, str], features: list[str]) -> dict:
+    """A logged CSV row with its values as the service answered them."""
+    scored = row["status"] == "ok"
+    return {
+        **row,
+        "inputs": {name: float(row[name]) for name in features} if scored else None,
+        "probability": float(row["probability"]) if scored else None,
+        "label": int(row["label"]) if scored else None,
+    }
+
+
 def read_log(directory: Path) -> list[dict]:
-    return [
-        json.loads(line)
-        for path in sorted(directory.glob("predictions-*.jsonl*"))
-        for line in path.read_text().splitlines()
-        if line.strip()
-    ]
+    entries = []
+    for path in sorted(directory.glob("predictions-*.csv")):
+        with path.open(newline="") as handle:
+            reader = csv.DictReader(handle)
+            names = list(reader.fieldnames or [])
+            features = names[names.index("reason") + 1 : names.index("probability")]
+            entries += [as_logged(row, features) for row in reader]
+    return entries
 
 
 def scored_rows(directory: Path) -> list[dict]:
@@ -122,7 +136,7 @@ def test_inputs_and_predictions_are_logged_with_their_id(
         assert entry["inputs"] == row
         assert entry["probability"] == answer["probability"]
         assert entry["label"] == answer["label"]
-        assert entry["model_version"] == lineage_id
+        assert entry["lineage_id"] == lineage_id
         assert entry["time"].endswith("Z")
 
 

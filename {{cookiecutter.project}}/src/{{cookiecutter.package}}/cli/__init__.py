@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from {{ cookiecutter.package }}.cli import alerts, deploy, monitor, pipeline, release
+from {{ cookiecutter.package }}.cli import alerts, batch, deploy, monitor, pipeline, release
 
 
 @click.group(help="{{ cookiecutter.project }}: train, gate, release, deploy and roll back the model.")
@@ -17,7 +17,7 @@ def cli() -> None:
     pass
 
 
-for _part in (pipeline, release, deploy, monitor, alerts):
+for _part in (pipeline, batch, release, deploy, monitor, alerts):
     for _command in _part.COMMANDS:
         cli.add_command(_command)
 

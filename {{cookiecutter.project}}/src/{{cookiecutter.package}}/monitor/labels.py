@@ -59,12 +59,13 @@ def checked(frame: pd.DataFrame, contract: Contract, source: Path) -> pd.DataFra
         line = offset + 2  # line 1 is the header
         if not str(row.id).strip():
             raise LabelError(f"{source}, line {line}: empty id")
-        if row.label.strip() not in allowed:
+        if str(row.label).strip() not in allowed:
             raise LabelError(
                 f"{source}, line {line}: label {row.label!r} is not one of "
                 f"{', '.join(allowed)} ({contract.label})"
             )
-        if "time" in frame.columns and pd.isna(pd.to_datetime(row.time, utc=True, errors="coerce")):
+        when = pd.to_datetime(str(row.time), utc=True, errors="coerce") if "time" in frame else 0
+        if pd.isna(when):
             raise LabelError(f"{source}, line {line}: time {row.time!r} is not a date and time")
     result = frame.assign(label=frame["label"].str.strip().map(allowed).astype(int))
     return result.assign(id=result["id"].str.strip())

@@ -95,13 +95,20 @@ def model_quality(
     labels: pd.Series,
     metric: str,
     limits: dict[str, float],
+    labelled: Window | None = None,
 ) -> dict[str, Any]:
-    """Estimated quality now vs on the reference rows; realized (joined labels) vs offline."""
+    """Estimated quality now vs on the reference rows; realized (joined labels) vs offline.
+
+    Realized quality is judged on `labelled`, the predictions of the label
+    horizon (the window's own when none): labels arrive days late, so each
+    window judges the predictions whose labels have arrived by now.
+    """
     threshold = reference["prediction"]["threshold"]
     offline = reference["metrics"].get(metric)
     before = estimated(metric, np.asarray(reference["prediction"]["sample"]), threshold)
     now = estimated(metric, window.probability, threshold)
-    joined = pd.Series(window.probability, index=window.ids).groupby(level=0).last()
+    judged_rows = labelled or window
+    joined = pd.Series(judged_rows.probability, index=judged_rows.ids).groupby(level=0).last()
     truth = labels.reindex(joined.index).dropna()
     actual = realized(metric, truth.to_numpy(int), joined[truth.index].to_numpy(), threshold)
     estimated_drop, realized_drop = drop(before, now), drop(offline, actual)

@@ -28,10 +28,13 @@ def proportions(values: np.ndarray, edges: list[float]) -> list[float]:
     """Share of `values` in each bin of `edges` (open-ended at both sides)."""
     values = values[~np.isnan(values)]
     counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
-    return (counts / max(len(values), 1)).round(6).tolist()
+    shares: list[float] = (counts / max(len(values), 1)).round(6).tolist()
+    return shares
 
 
-def feature_profile(evaluation: pd.Series, train: pd.Series, sample_index: np.ndarray) -> dict:
+def feature_profile(
+    evaluation: pd.Series, train: pd.Series, sample_index: np.ndarray
+) -> dict[str, Any]:
     edges = quantile_edges(evaluation)
     outside = (evaluation < train.min()) | (evaluation > train.max())
     return {

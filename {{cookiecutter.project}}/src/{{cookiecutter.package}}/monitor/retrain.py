@@ -16,10 +16,10 @@ from {{ cookiecutter.package }}.files import dvc_md5, read_csv, write_csv
 from {{ cookiecutter.package }}.github import open_issues, with_marker
 from {{ cookiecutter.package }}.monitor.alert_state import parse_state, state_marker
 from {{ cookiecutter.package }}.monitor.alerts import family_marker
+from {{ cookiecutter.package }}.monitor.log_reader import logged_inputs
 from {{ cookiecutter.package }}.monitor.retrain_data import (
     labeled_rows,
     read_labels,
-    read_logged_inputs,
     refreshed_snapshot,
 )
 from {{ cookiecutter.package }}.release.proposal import commit_files, propose, start_branch
@@ -58,7 +58,9 @@ def refresh_snapshot(p: Paths, environment: str, logs: Path, labels: Path) -> in
     """Write the refreshed data/raw/ table; the number of labeled rows it took in."""
     config, contract = settings(p), load_contract()
     labeled = labeled_rows(
-        read_logged_inputs(logs, environment), read_labels(labels, contract), contract
+        logged_inputs(str(logs), contract.feature_names, environment),
+        read_labels(labels, contract),
+        contract,
     )
     if len(labeled) < int(config["min_rows"]):
         raise ValueError(

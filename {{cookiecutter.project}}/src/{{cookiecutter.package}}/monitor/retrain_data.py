@@ -1,7 +1,7 @@
 """The refreshed training snapshot: logged inputs joined by id to the labels that arrived.
 
 `labeled_rows` is the one place the join happens; the retrain proposal calls
-it and nothing else reads the logs for training.
+it with the logged inputs that `log_reader.logged_inputs` reads.
 """
 
 from __future__ import annotations
@@ -31,29 +31,6 @@ def read_labels(folder: Path, contract: Contract) -> pd.DataFrame:
         raise ValueError(f"labels in {folder} lack the column(s) {', '.join(sorted(missing))}")
     labels = labels.drop_duplicates("id", keep="last")[["id", "label"]]
     return labels.rename(columns={"label": contract.label})
-
-
-def read_logged_inputs(folder: Path, environment: str) -> pd.DataFrame:
-    """The inputs of every logged prediction of `environment`: one row per id.
-
-    Log rows are JSON lines holding `id`, `environment` and the request's
-    `inputs` (an object of raw columns); smoke and refused requests carry no id.
-    """
-    import pandas as pd
-
-    rows = []
-    for path in sorted(folder.rglob("*.jsonl")):
-        frame = pd.read_json(path, lines=True, dtype={"id": str}, precise_float=True)
-        if {"id", "inputs"} <= set(frame.columns):
-            rows.append(frame)
-    if not rows:
-        raise FileNotFoundError(f"no prediction logs (*.jsonl with id and inputs) under {folder}")
-    logged = pd.concat(rows, ignore_index=True).dropna(subset=["id", "inputs"])
-    if "environment" in logged.columns:
-        logged = logged[logged["environment"] == environment]
-    inputs = pd.json_normalize(logged["inputs"].tolist())
-    inputs.insert(0, "id", logged["id"].astype(str).to_numpy())
-    return inputs.drop_duplicates("id", keep="last")
 
 
 def labeled_rows(inputs: pd.DataFrame, labels: pd.DataFrame, contract: Contract) -> pd.DataFrame:

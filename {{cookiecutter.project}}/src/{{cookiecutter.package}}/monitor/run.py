@@ -60,6 +60,7 @@ def settings(p: Paths, tier: str) -> dict[str, Any]:
     try:
         section = load_params(p.params)["monitor"]
         return {"window": section["window"], "metric": section["metric"],
+                "label_horizon": section.get("label_horizon", section["window"]),
                 "limits": section["thresholds"][tier]}  # fmt: skip
     except (KeyError, TypeError):
         raise MonitorError(
@@ -80,7 +81,9 @@ def reference_candidates(p: Paths, bento_tag: str, given: Path | None) -> list[P
     return candidates
 
 
-def find_reference(p: Paths, lineage: dict[str, Any], bento_tag: str, given: Path | None) -> dict:
+def find_reference(
+    p: Paths, lineage: dict[str, Any], bento_tag: str, given: Path | None
+) -> dict[str, Any]:
     """The reference the lineage names, checked by its sha256 wherever it is found."""
     named = lineage.get("reference")
     if not named:
@@ -102,14 +105,18 @@ def default_logs(p: Paths, environment: str) -> str:
 
 
 def signals(
-    reference: dict[str, Any], window: Window, labels: Any, cfg: dict[str, Any]
+    reference: dict[str, Any],
+    window: Window,
+    labels: Any,
+    cfg: dict[str, Any],
+    labelled: Window | None = None,
 ) -> dict[str, Any]:
-    limits = cfg["limits"]
+    limits, metric = cfg["limits"], cfg["metric"]
     return {
         "input_drift": drift.input_drift(reference, window.inputs, limits),
         "prediction_drift": drift.prediction_drift(reference, window.probability, limits),
         "data_quality": quality.data_quality(reference, window, limits),
-        "quality": quality.model_quality(reference, window, labels, cfg["metric"], limits),
+        "quality": quality.model_quality(reference, window, labels, metric, limits, labelled),
     }
 
 
@@ -143,15 +150,17 @@ def monitor(p: Paths, ask: Request) -> tuple[dict[str, Any], Path]:
     span = window_span(ask.length or cfg["window"], ask.end)
     reference = find_reference(p, lineage, current.bento_tag, ask.reference)
     source = ask.logs or default_logs(p, ask.environment)
-    window = read_window(
-        source, list(reference["features"]), lineage["lineage_id"], span.start, span.end
-    )
+    features, version = list(reference["features"]), lineage["lineage_id"]
+    window = read_window(source, features, version, span.start, span.end)
+    labels = load_labels(p.labels_dir)
+    horizon = span.end - parse_length(cfg["label_horizon"])
+    labelled = read_window(source, features, version, horizon, span.end) if len(labels) else None
     model = {"lineage_id": lineage["lineage_id"], "model_tag": lineage["model"]["tag"],
              "bento_tag": current.bento_tag, "risk_tier": lineage["risk_tier"]}  # fmt: skip
     result = report.finish({
         "environment": ask.environment, "window": span.as_dict(), "model": model,
         "thresholds": cfg["limits"], "rows": row_counts(window),
-        **signals(reference, window, load_labels(p.labels_dir), cfg),
+        **signals(reference, window, labels, cfg, labelled),
     })  # fmt: skip
     folder = p.monitor_reports / ask.environment
     write_json(result, folder / f"{span.name}.json")

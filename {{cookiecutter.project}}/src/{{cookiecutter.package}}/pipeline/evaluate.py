@@ -86,16 +86,15 @@ def evaluate(params: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame, dict
     write_plots(
         p.root, curves(evaluation[label], matrix, model.classes_, predictions["prediction"])
     )
+    model_scores = score(evaluation[label], matrix, threshold)
     metrics = {
-        "model": score(evaluation[label], matrix, threshold),
+        "model": model_scores,
         "baseline": score(evaluation[label], baseline_probability(train, evaluation), threshold),
         "rows": {"train": len(train), "eval": len(evaluation)},
     }
     raw = raw_feature_names()
     probability = predictions["probability"].to_numpy(dtype=float)
-    reference = build_reference(
-        evaluation[raw], train[raw], probability, threshold, metrics["model"]
-    )
+    reference = build_reference(evaluation[raw], train[raw], probability, threshold, model_scores)
     return metrics, predictions, reference
 
 

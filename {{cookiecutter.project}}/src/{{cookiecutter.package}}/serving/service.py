@@ -33,7 +33,12 @@ from {{ cookiecutter.package }}.decision import decide
 from {{ cookiecutter.package }}.features import build_features
 from {{ cookiecutter.package }}.files import read_json
 from {{ cookiecutter.package }}.model_store import MODEL_FILE
-from {{ cookiecutter.package }}.monitor.log_writer import RECORD_ID, PredictionLog, from_environment
+from {{ cookiecutter.package }}.monitor.log_writer import (
+    RECORD_ID,
+    NoLog,
+    PredictionLog,
+    from_environment,
+)
 from {{ cookiecutter.package }}.serving.limits import MAX_BATCH, MAX_BODY_BYTES
 from {{ cookiecutter.package }}.serving.smoke import SMOKE_HEADERS
 
@@ -70,11 +75,10 @@ LINEAGE = serving_lineage()
 # A record is the contract's fields plus an optional `id`: the caller's own
 # key for the prediction, echoed back and logged, so labels that arrive
 # later can be joined to it. Without one, the service makes one up.
-Record = create_model(
-    "Record",
-    __base__=record_model(load_contract()),
-    **{RECORD_ID: (str | None, Field(default=None, min_length=1, max_length=128))},
-)
+RECORD_ID_FIELD: dict[str, Any] = {
+    RECORD_ID: (str | None, Field(default=None, min_length=1, max_length=128))
+}
+Record = create_model("Record", __base__=record_model(load_contract()), **RECORD_ID_FIELD)
 REFUSED_STATUSES = frozenset({400, 413, 415})
 
 
@@ -82,7 +86,7 @@ class PredictRequest(BaseModel):
     """A batch of records, each with the named fields of the data contract."""
 
     model_config = ConfigDict(extra="forbid")
-    records: list[Record] = Field(min_length=1, max_length=MAX_BATCH)  # type: ignore[valid-type]
+    records: list[Record] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class Prediction(BaseModel):
@@ -98,9 +102,9 @@ JsonPredictions = Annotated[list[Prediction], ContentType("application/json")]
 
 
 @cache
-def prediction_log() -> PredictionLog:
+def prediction_log() -> PredictionLog | NoLog:
     """One log per worker process, opened on first use (not when bentoml imports this)."""
-    return from_environment(LINEAGE["lineage_id"])
+    return from_environment(LINEAGE["lineage_id"], load_contract().feature_names)
 
 
 def refusal_reason(status: int, body: bytes) -> str:
@@ -239,16 +243,16 @@ class Classifier:
     # Sync on purpose: BentoML runs it in a worker thread, so /livez, /readyz
     # and /metrics answer while a large batch computes (async measured no faster).
     @bentoml.api(input_spec=PredictRequest, **BATCHING)
-    def predict(self, records: list[Record]) -> JsonPredictions:  # type: ignore[valid-type]
+    def predict(self, records: list[Record]) -> JsonPredictions:
         return self._answer(records, log=True)
 
     # What a request with `x-traffic-class: smoke` reaches (see `by_traffic_class`).
     # Not batched: a batch is logged as one, so smoke records must never join one.
     @bentoml.api(input_spec=PredictRequest, route=SMOKE_PREDICT_PATH)
-    def smoke_predict(self, records: list[Record]) -> JsonPredictions:  # type: ignore[valid-type]
+    def smoke_predict(self, records: list[Record]) -> JsonPredictions:
         return self._answer(records, log=False)
 
-    def _answer(self, records: list[Record], log: bool) -> list[Prediction]:  # type: ignore[valid-type]
+    def _answer(self, records: list[Record], log: bool) -> list[Prediction]:
         columns = {name: [getattr(r, name) for r in records] for name in self.columns}
         raw = pd.DataFrame(columns, columns=self.columns)
         matrix = self.model.predict_proba(build_features(raw))
