@@ -8,9 +8,10 @@ VENV := .venv
 BIN := $(abspath $(VENV))/bin
 MOTO_VENV := .cache/moto-venv
 PYTEST_ARGS ?=
-# One test worker per core; the tests that share a trained story stay on one
-# worker (see tests/conftest.py). PARALLEL= runs everything in one process.
-PARALLEL ?= -n auto --dist loadgroup
+# One test worker per core; each test module stays on one worker, so a story
+# it shares is built once (see tests/conftest.py). PARALLEL= runs everything
+# in one process.
+PARALLEL ?= -n auto --dist loadscope
 export BENTOML_DO_NOT_TRACK := true
 export UV_PYTHON_DOWNLOADS := never
 

@@ -21,8 +21,8 @@ Workers. `make test` runs the tests on every core (pytest-xdist). Each worker
 has its own copy of the environment (two act jobs re-pointing one editable
 install would race); the two trained projects are trained once per run, by the
 first worker that asks, and every worker reads its own copy (dvc and git take
-locks in a repository). A module whose tests share an expensive module fixture
-(a story, a seed) runs on one worker, so that fixture too is built once.
+locks in a repository). Each module runs on one worker, so a module fixture
+(a story, a seed) is built once too.
 """
 
 import dataclasses
@@ -229,27 +229,21 @@ def lock_key(lock: Path = GENERATED_LOCK) -> str:
 
 
 # Modules whose tests share an expensive module fixture (a trained story, a seed
-# repository, a served copy), heaviest first: each runs on one worker (a
-# parametrized story once per parameter), and the heaviest start first so that
-# no long one starts last.
+# repository, a served copy), heaviest first. `make test` hands each module to
+# one worker (--dist loadscope), so a module fixture is built once; these start
+# first, so that no long one starts last.
 ONE_WORKER_MODULES = ("test_image", "test_workflows", "test_lifecycle", "test_monitor_workflow",
                       "test_own_data", "test_workflow_variants", "test_service", "test_pipeline",
                       "test_s3_remote")
 
 
-# First: xdist reads the groups in its own hook of the same name.
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        module = item.path.stem
-        return ONE_WORKER_MODULES.index(module) if module in ONE_WORKER_MODULES else 99
+def heaviest_first(item: pytest.Item) -> int:
+    module = item.path.stem
+    return ONE_WORKER_MODULES.index(module) if module in ONE_WORKER_MODULES else 99
 
-    for item in items:
-        if rank(item) < 99:
-            story = getattr(item, "callspec", None) and item.callspec.params.get("story")
-            group = f"{item.path.stem}[{story}]" if isinstance(story, str) else item.path.stem
-            item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=rank)  # stable: the order inside a module stays
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=heaviest_first)  # stable: the order inside a module stays
 
 
 @pytest.fixture(scope="session", autouse=True)
