@@ -250,7 +250,9 @@ def run_act(repo: GitHubRepo, event: str, payload: dict[str, Any], workflow: str
     ]
     for key, value in env_vars.items():
         command += ["--env", f"{key}={value}"]
-    environment = {**os.environ, **env_vars,
+    # act checks jobs out under $XDG_CACHE_HOME/act: by default ~/.cache, a hidden
+    # folder, where BentoML refuses the bento's setup script ("hidden files").
+    environment = {**os.environ, **env_vars, "XDG_CACHE_HOME": str(standins / "cache"),
                    "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     process = subprocess.Popen(command, cwd=repo.work, env=environment, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
