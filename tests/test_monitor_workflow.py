@@ -79,13 +79,19 @@ def logs_with_labels(folder: Path, sample: Path) -> Path:
         rows = [row for _, row in zip(range(LABELED), csv.DictReader(handle))]
     folder.mkdir(parents=True)
     (folder / "labels").mkdir()
-    lines, labels = [], ["id,label"]
-    for n, row in enumerate(rows):
-        label = row.pop("malignant")
-        inputs = {name: round(float(value) * 1.01, 6) for name, value in row.items()}
-        lines.append(json.dumps({"id": f"p{n}", "environment": "production", "inputs": inputs}))
-        labels.append(f"p{n},{label}")
-    (folder / "predictions.jsonl").write_text("\n".join(lines) + "\n")
+    # The service's log format (docs/monitoring.md): an hour's CSV file per process.
+    features = [name for name in rows[0] if name != "malignant"]
+    log = folder / f"predictions-20261129T10-{'a' * 16}-host-1.csv"
+    labels = ["id,label"]
+    with log.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "time", "lineage_id", "environment", "status", "reason",
+                         *features, "probability", "label"])
+        for n, row in enumerate(rows):
+            inputs = [round(float(row[name]) * 1.01, 6) for name in features]
+            writer.writerow([f"p{n}", "2026-11-29T10:00:00.000000Z", "a" * 16, "production",
+                             "ok", "", *inputs, 0.5, 1])
+            labels.append(f"p{n},{row['malignant']}")
     (folder / "labels" / "batch-1.csv").write_text("\n".join(labels) + "\n")
     return folder
 
