@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from {{ cookiecutter.package }}.cli.common import ENVIRONMENT, project
+from {{ cookiecutter.package }}.cli.common import ENVIRONMENT, REPO, project
 
 
 @click.command()
@@ -15,12 +15,7 @@ from {{ cookiecutter.package }}.cli.common import ENVIRONMENT, project
     default=None,
     help="The monitor report (default: the newest in reports/monitor/ENVIRONMENT/).",
 )
-@click.option(
-    "--repo",
-    envvar="GITHUB_REPOSITORY",
-    default=None,
-    help="owner/name (default: the one chosen when the project was made).",
-)
+@REPO
 def alert(environment: str, report: Path | None, repo: str | None) -> None:
     """Open, update or close the one alert issue per signal family of ENVIRONMENT.
 
@@ -33,7 +28,7 @@ def alert(environment: str, report: Path | None, repo: str | None) -> None:
 
     p = project()
     try:
-        path = report or latest_report(p.reports_dir / "monitor" / environment)
+        path = report or latest_report(p.monitor_reports / environment)
         loaded = load_report(path, environment)
         lines, retrain_due = publish_alerts(p, repo or DEFAULT_REPO, loaded)
     except (ValueError, FileNotFoundError) as error:
@@ -59,7 +54,7 @@ def alert(environment: str, report: Path | None, repo: str | None) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the late labels are (`id,label[,time]` CSV files) [default: LOGS/labels].",
 )
-@click.option("--repo", envvar="GITHUB_REPOSITORY", default=None, help="owner/name.")
+@REPO
 def retrain(environment: str, logs: Path, labels: Path | None, repo: str | None) -> None:
     """Open or update the one retrain pull request of ENVIRONMENT, if model quality alerts.
 

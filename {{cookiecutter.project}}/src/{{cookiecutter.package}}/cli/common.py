@@ -5,6 +5,13 @@ import click
 from {{ cookiecutter.package }}.config import ENVIRONMENTS, Paths, paths, use_project_model_store
 
 ENVIRONMENT = click.Choice(ENVIRONMENTS)
+# The GitHub repository a command talks to; commands fall back to DEFAULT_REPO.
+REPO = click.option(
+    "--repo",
+    envvar="GITHUB_REPOSITORY",
+    default=None,
+    help="owner/name (default: the one chosen when the project was made).",
+)
 
 
 def project() -> Paths:

@@ -2,7 +2,7 @@
 
 import click
 
-from {{ cookiecutter.package }}.cli.common import ENVIRONMENT, project
+from {{ cookiecutter.package }}.cli.common import ENVIRONMENT, REPO, project
 
 
 @click.command("pr-comment")
@@ -20,7 +20,7 @@ from {{ cookiecutter.package }}.cli.common import ENVIRONMENT, project
     default=None,
     help="Pull request number; without it the comment is only printed.",
 )
-@click.option("--repo", envvar="GITHUB_REPOSITORY", default=None, help="owner/name.")
+@REPO
 @click.option("--repro-outcome", envvar="REPRO_OUTCOME", default="unknown")
 def pr_comment(base: str, number: str | None, repo: str | None, repro_outcome: str) -> None:
     """Render the pull request comment; post it, or update the one posted before."""
@@ -114,12 +114,7 @@ def rollback(environment: str, force: bool, propose: bool, push_mode: str) -> No
 
 
 @click.command("github-setup")
-@click.option(
-    "--repo",
-    envvar="GITHUB_REPOSITORY",
-    default=None,
-    help="owner/name of the repository (default: the one chosen when the project was made).",
-)
+@REPO
 @click.option(
     "--team",
     default=None,

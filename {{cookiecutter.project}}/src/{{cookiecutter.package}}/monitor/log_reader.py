@@ -34,6 +34,8 @@ STATUSES = ("ok", "refused")
 COMMON = {"id": "str", "time": "category", "lineage_id": "category", "status": "category",
           "reason": "category"}  # fmt: skip
 SCORED_FILE_EXTRA = {"environment": "category"}
+# Every hour a log file can be named for: ids and retrain rows are wanted whatever their time.
+ALL_TIME = (datetime(1970, 1, 1), datetime(9999, 1, 1) - timedelta(hours=1))
 
 
 @dataclass
@@ -199,9 +201,8 @@ def read_window(
 def logged_ids(sources: list[str]) -> set[str]:
     """Every prediction id logged under `sources`, whatever its time or version."""
     ids: set[str] = set()
-    everything = (datetime(1970, 1, 1), datetime(9999, 1, 1) - timedelta(hours=1))
     for source in sources:
-        for path, _ in log_files(source, *everything):
+        for path, _ in log_files(source, *ALL_TIME):
             frame = parse(complete_lines(path)[0], {"id": "str"})
             ids.update(frame["id"].dropna().astype(str))
     return ids
@@ -212,9 +213,8 @@ def logged_inputs(source: str, features: list[str], environment: str) -> pd.Data
     whatever its time or version (the latest row of an id): what late labels join to."""
     dtypes = {**COMMON, **SCORED_FILE_EXTRA, **dict.fromkeys(features, "float64")}
     dtypes |= {"probability": "float64", "label": "float64"}
-    everything = (datetime(1970, 1, 1), datetime(9999, 1, 1) - timedelta(hours=1))
     frames = []
-    for path, _ in log_files(source, *everything):
+    for path, _ in log_files(source, *ALL_TIME):
         frame = parse(complete_lines(path)[0], dtypes, every_column=True)
         answered = valid(frame) & (frame["status"] == "ok")
         mine = answered & (frame["environment"] == environment)
