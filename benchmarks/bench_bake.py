@@ -32,7 +32,8 @@ from typing import Any
 from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
-CACHE = TEMPLATE / ".cache"
+# The same cache as the template's tests (tests/conftest.py).
+CACHE = Path(os.environ.get("TEMPLATE_TEST_CACHE", TEMPLATE / ".cache"))
 GENERATED_LOCK = TEMPLATE / "{{cookiecutter.project}}" / "requirements.lock"
 COMMAND = "make bench  # = .venv/bin/python benchmarks/bench_bake.py"
 # Not part of the generated project, at any depth: version control, DVC's own

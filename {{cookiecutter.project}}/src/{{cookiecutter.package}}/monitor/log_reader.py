@@ -127,7 +127,8 @@ def valid(frame: pd.DataFrame) -> pd.Series:
     status = frame["status"]
     good = frame["time"].notna() & status.isin(STATUSES) & frame["lineage_id"].notna()
     if "label" in frame:
-        scored = frame["probability"].notna() & frame["label"].isin([0.0, 1.0])
+        label = frame["label"]  # a class of the contract: binary or multiclass
+        scored = frame["probability"].notna() & (label >= 0) & (label % 1 == 0)
         good &= frame["id"].notna() & ((status != "ok") | scored)
     return good
 
@@ -208,10 +209,14 @@ def logged_ids(sources: list[str]) -> set[str]:
     return ids
 
 
-def logged_inputs(source: str, features: list[str], environment: str) -> pd.DataFrame:
+def logged_inputs(source: str, features: dict[str, str], environment: str) -> pd.DataFrame:
     """The id and inputs of every answered prediction of `environment` under `source`,
-    whatever its time or version (the latest row of an id): what late labels join to."""
-    dtypes = {**COMMON, **SCORED_FILE_EXTRA, **dict.fromkeys(features, "float64")}
+    whatever its time or version (the latest row of an id): what late labels join to.
+
+    `features` maps each feature to its type (`Contract.dtypes`): a category is
+    read as text, as it was sent.
+    """
+    dtypes = {**COMMON, **SCORED_FILE_EXTRA, **features}
     dtypes |= {"probability": "float64", "label": "float64"}
     frames = []
     for path, _ in log_files(source, *ALL_TIME):

@@ -58,7 +58,7 @@ def refresh_snapshot(p: Paths, environment: str, logs: Path, labels: Path) -> in
     """Write the refreshed data/raw/ table; the number of labeled rows it took in."""
     config, contract = settings(p), load_contract()
     labeled = labeled_rows(
-        logged_inputs(str(logs), contract.feature_names, environment),
+        logged_inputs(str(logs), contract.dtypes(), environment),
         read_labels(labels, contract),
         contract,
     )
