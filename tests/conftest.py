@@ -55,7 +55,7 @@ sys.path.insert(0, str(TEMPLATE))
 for make_variable in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"):
     os.environ.pop(make_variable, None)
 
-from scripts.demo import free_port  # noqa: E402,F401  (one port finder for demo and tests)
+from scripts.demo import free_port  # noqa: F401  (one port finder for demo and tests)
 
 # TEMPLATE_TEST_CACHE lets two test runs on one machine keep separate environments.
 CACHE = Path(os.environ.get("TEMPLATE_TEST_CACHE", TEMPLATE / ".cache"))
@@ -232,9 +232,10 @@ def lock_key(lock: Path = GENERATED_LOCK) -> str:
 # repository, a served copy), heaviest first. `make test` hands each module to
 # one worker (--dist loadscope), so a module fixture is built once; these start
 # first, so that no long one starts last.
-ONE_WORKER_MODULES = ("test_image", "test_workflows", "test_lifecycle", "test_monitor_workflow",
-                      "test_own_data", "test_workflow_variants", "test_service", "test_pipeline",
-                      "test_s3_remote")
+ONE_WORKER_MODULES = ("test_image", "test_workflows", "test_lifecycle", "test_own_data",
+                      "test_pipeline", "test_gates", "test_service", "test_workflow_variants",
+                      "test_s3_remote", "test_monitor_workflow", "test_workflows_deploy",
+                      "test_k8s_manifests")
 
 
 def heaviest_first(item: pytest.Item) -> int:
@@ -412,3 +413,31 @@ def copy_project(original: Project, root: Path) -> Project:
     copy = Project(path, original.venv, remote)
     copy.extra_env = dict(original.extra_env)
     return copy
+
+
+# --- the repository the workflow tests run in (act) ---------------------------
+
+# The GitHub repository the default bake names (owner/name).
+REPO = f"{DEFAULTS['github_owner']}/{DEFAULTS['project']}"
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory, trained_project: Project) -> Path:
+    """A bare repository holding a project trained on main, its data in the remote:
+    a copy of the session's trained project (baked with REGISTRY), committed and pushed."""
+    from act.harness import git
+
+    root = tmp_path_factory.mktemp("seed")
+    project = copy_project(trained_project, root)
+    project.commit_all("Train the first model")
+    project.dvc("push", "--run-cache")
+    git(root, "clone", "--quiet", "--bare", str(project.path), str(root / "seed.git"))
+    return root / "seed.git"
+
+
+@pytest.fixture
+def repo(seed: Path, tmp_path: Path):
+    """A clone of the seed to change, with the seed's copy as GitHub's side."""
+    from act.harness import GitHubRepo
+
+    return GitHubRepo.from_bare(seed, tmp_path, REPO)

@@ -23,9 +23,8 @@ from typing import Any
 
 import pytest
 from act.harness import GitHubRepo, git, run_act
-from conftest import DEFAULTS, Project, bake
+from conftest import REPO, Project, bake
 
-REPO = f"{DEFAULTS['github_owner']}/{DEFAULTS['project']}"
 WORKFLOW = "monitor.yml"
 LABELED = 60
 # The prepared report replaces the monitor's computation; the rest is the product's.

@@ -9,6 +9,7 @@ AWS configuration.
 
 import json
 import re
+import shutil
 import subprocess
 import urllib.error
 import urllib.request
@@ -140,18 +141,23 @@ class S3Story:
 
 @pytest.fixture(scope="module")
 def story(
-    tmp_path_factory: pytest.TempPathFactory, project_venv: Path, s3_endpoint: str
+    tmp_path_factory: pytest.TempPathFactory, project_venv: Path, s3_endpoint: str,
+    trained_project: Project,
 ) -> S3Story:
     """Bake with the s3 remote, set up, train, push; then clone, set up, pull, reproduce.
 
     Up to `evaluate` (model, lineage, metrics): the gate stage adds nothing the remote
-    does differently, and the gates are proven in test_gates.py.
+    does differently, and the gates are proven in test_gates.py. Training is proven
+    elsewhere too: the session's trained project lends its DVC cache, run cache
+    included, so `dvc repro` restores the same stages' outputs instead of running them.
     """
     root = tmp_path_factory.mktemp("s3")
     answers = {"dvc_remote": "s3", "s3_remote_url": f"s3://{BUCKET}/{PREFIX}"}
     origin = s3_project(bake(root / "bake", **answers), project_venv, root / "unused", s3_endpoint)
     setup = origin.make("setup")
     keys_after_setup = bucket_keys(s3_endpoint)
+    shutil.copytree(trained_project.path / ".dvc" / "cache", origin.path / ".dvc" / "cache",
+                    dirs_exist_ok=True)
     origin.dvc("repro", "evaluate")
     origin.commit_all("Train the first model")
     origin.dvc("push")

@@ -22,17 +22,10 @@ from pathlib import Path
 
 import pytest
 from act.harness import GitHubRepo, git, run_act
-from conftest import REGISTRY, Project, bake, copy_project, pinned_md5
+from conftest import REGISTRY, REPO, Project, bake, copy_project, pinned_md5
 from test_s3_remote import BUCKET, PREFIX, bucket_keys, holds, s3_project, s3_server
-from test_workflows import (
-    MARKER,
-    PR_NUMBER,
-    REPO,
-    act,
-    change_manifest,
-    comments,
-    edit,
-)
+from test_workflows import MARKER, PR_NUMBER, act, comments, edit
+from test_workflows_deploy import change_manifest
 
 pytestmark = pytest.mark.slow
 

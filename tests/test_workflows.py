@@ -6,27 +6,22 @@ person would make, and runs the workflow GitHub would start, on the event it
 would start it with: a `pull_request` for ci.yml, a `push` for release.yml and
 deploy.yml, a `workflow_dispatch` with inputs for rollback.yml. The tests then
 assert on what the workflow sent to "GitHub": the comment (one, updated), the
-promotion pull request and its manifest diff, the revert commit, and the
-outputs of deploy.yml's plan job (act ignores `environment:`, so the plan's
-output is where the GitHub environment is decided and checked).
+promotion pull request and its manifest diff. deploy.yml and rollback.yml run
+in test_workflows_deploy.py, so another test worker runs them meanwhile.
 
 The trigger tests at the top are fast: act ignores `paths` filters, so which
 workflow a push starts is decided here the way GitHub decides it.
 """
 
 import hashlib
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from act.harness import GitHubRepo, git, glob_regex, run_act, triggered
-from conftest import DEFAULTS, REGISTRY, Project, bake, copy_project, run
+from conftest import DEFAULTS, REGISTRY, REPO, bake
 
-REPO = f"{DEFAULTS['github_owner']}/{DEFAULTS['project']}"
 PR_NUMBER = 7
 MARKER = f"<!-- {DEFAULTS['project']}:ci-report -->"
 
@@ -72,24 +67,7 @@ def test_other_branches_and_docs_start_neither(workflows):
     assert "rollback" in started(workflows, "workflow_dispatch", [])
 
 
-# --- the trained repository every scenario starts from (slow) --------------------------
-
-
-@pytest.fixture(scope="module")
-def seed(tmp_path_factory, trained_project: Project) -> Path:
-    """A bare repository holding a project trained on main, its data in the remote:
-    a copy of the session's trained project (baked with REGISTRY), committed and pushed."""
-    root = tmp_path_factory.mktemp("seed")
-    project = copy_project(trained_project, root)
-    project.commit_all("Train the first model")
-    project.dvc("push", "--run-cache")
-    git(root, "clone", "--quiet", "--bare", str(project.path), str(root / "seed.git"))
-    return root / "seed.git"
-
-
-@pytest.fixture
-def repo(seed: Path, tmp_path: Path) -> GitHubRepo:
-    return GitHubRepo.from_bare(seed, tmp_path, REPO)
+# --- running a workflow of the trained seed (conftest.py: seed, repo) -----------------
 
 
 def act(repo: GitHubRepo, event: str, payload: dict, workflow: str, venv: Path, *args: str):
@@ -244,155 +222,3 @@ def test_push_changing_params_releases_and_opens_a_staging_promotion(
     assert pushed == f"{REGISTRY}:{manifest['current']['bento_tag'].split(':')[1]}"
     assert pr["head"] == f"promote/staging-{manifest['current']['lineage_id']}"
     assert manifest["current"]["lineage_id"] in pr["body"] and digest in pr["body"]
-
-
-# --- deploy.yml -----------------------------------------------------------------------
-
-
-def manifest(environment: str, risk_tier: str, version: str) -> str:
-    digest = hashlib.sha256(version.encode()).hexdigest()
-    return yaml.safe_dump({
-        "environment": environment,
-        "risk_tier": risk_tier,
-        "current": {
-            "bento_tag": f"sample-classifier:{version * 16}"[:34],
-            "model_tag": f"sample_classifier:{version * 16}"[:34],
-            "lineage_id": (version * 16)[:16],
-            "image": f"{REGISTRY}@sha256:{digest}",
-            "metrics": {"roc_auc": 0.99},
-        },
-        "traffic": {"stable": 100, "canary": 0},
-    }, sort_keys=False)
-
-
-def change_manifest(repo: GitHubRepo, environment: str, risk_tier: str, version: str) -> str:
-    path = repo.work / "deploy" / f"{environment}.yaml"
-    path.write_text(manifest(environment, risk_tier, version))
-    return repo.commit(f"Promote {version} to {environment}", f"deploy/{environment}.yaml")
-
-
-def plan(repo: GitHubRepo, venv: Path, before: str, after: str) -> dict[str, str]:
-    repo.push("main")
-    result = act(repo, "push", repo.push_event(before, after), "deploy.yml", venv, "-j", "plan")
-    assert result.result("plan") == "succeeded", result.explain()
-    return result.outputs("plan")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(("old_tier", "new_tier", "expected"), [
-    (None, "high", "production-high-risk"),
-    (None, "low", "production"),
-    ("high", "low", "production-high-risk"),  # lowering the tier needs the approvers too
-])
-def test_production_deploy_environment_follows_the_risk_tier(repo, act_venv, old_tier,
-                                                             new_tier, expected):
-    if old_tier:
-        change_manifest(repo, "production", old_tier, "a")
-    before = repo.head()
-    after = change_manifest(repo, "production", new_tier, "b")
-    outputs = plan(repo, act_venv, before, after)
-    assert outputs["production"] == "true"
-    assert outputs["production_environment"] == expected
-    assert outputs["staging"] == "false"
-    assert json.loads(outputs["plan"])[0]["risk_tier"] == ("high" if "high" in (
-        old_tier, new_tier) else "low")
-
-
-@pytest.mark.slow
-def test_push_touching_only_deploy_runs_the_deploy_and_a_failure_proposes_the_revert(
-        repo, act_venv):
-    first = change_manifest(repo, "staging", "low", "a")
-    repo.push("main")
-    before = repo.head()
-    after = change_manifest(repo, "staging", "low", "b")
-    repo.push("main")
-    changed = repo.changed(before, after)
-    workflows = repo.work / ".github" / "workflows"
-    assert triggered(workflows / "deploy.yml", "push", "main", changed)
-    assert not triggered(workflows / "release.yml", "push", "main", changed)
-    result = act(repo, "push", repo.push_event(before, after), "deploy.yml", act_venv)
-    outputs = result.outputs("plan")
-    assert (outputs["staging"], outputs["staging_environment"]) == ("true", "staging")
-    assert outputs["production"] == "false"
-    assert result.result("production") is None  # no job for an unchanged environment
-    # The deploy step ran for staging; when it fails, the revert is proposed.
-    assert "Run Main Deploy deploy/staging.yaml" in result.log("staging")
-    assert "Failure - Main Deploy deploy/staging.yaml" in result.log("staging")
-    # The job's checkout never trained: the deploy names the missing bento, not
-    # a missing lineage file (nothing it runs imports the service module).
-    assert "is not in this machine's bento store" in result.log("staging")
-    assert "lineage.json" not in result.log("staging")
-    assert result.result("staging") == "failed", result.explain()
-    assert result.result("staging-revert") == "succeeded", result.explain()
-    [pr] = result.gh_state()["pulls"]
-    assert pr["head"] == f"rollback/staging-{after[:12]}"
-    assert git(repo.origin, "show", f"{pr['head']}:deploy/staging.yaml") == git(
-        repo.origin, "show", f"{first}:deploy/staging.yaml")
-
-
-# --- rollback.yml ---------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_rollback_reverts_exactly_the_last_manifest_change(repo, act_venv):
-    change_manifest(repo, "staging", "low", "a")
-    change_manifest(repo, "production", "low", "a")
-    last = change_manifest(repo, "staging", "low", "b")
-    change_manifest(repo, "production", "low", "b")
-    (repo.work / "NOTES.md").write_text("Unrelated change after the promotion.\n")
-    repo.commit("Notes", "NOTES.md")
-    repo.push("main")
-    main = repo.head()
-    result = act(repo, "workflow_dispatch", repo.dispatch_event({"environment": "staging"}),
-                 "rollback.yml", act_venv)
-    assert result.result("rollback") == "succeeded", result.explain()
-    [pr] = result.gh_state()["pulls"]
-    assert pr["head"] == f"rollback/staging-{last[:12]}" and pr["base"] == "main"
-    revert = git(repo.origin, "rev-parse", pr["head"])
-    assert git(repo.origin, "rev-parse", f"{revert}^") == main
-    assert f"This reverts commit {last}." in git(repo.origin, "show", "-s", "--format=%B", revert)
-    # Exactly the inverse of the last staging change, nothing else.
-    assert git(repo.origin, "diff", f"{revert}^", revert) == git(
-        repo.origin, "diff", last, f"{last}^")
-    assert repo.origin_head("main") == main  # proposed, not pushed to main
-
-
-# --- the smoke test deploy.yml runs after a deploy (a service on 127.0.0.1) ------------
-
-
-def serve_fake_service(lineage_id: str) -> ThreadingHTTPServer:
-    class Service(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            answer = {"/predict": [{"probability": 0.25, "label": 0}],
-                      "/lineage": {"lineage_id": lineage_id}}.get(self.path)
-            data = json.dumps(answer).encode()
-            self.send_response(200 if answer is not None else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Service)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-@pytest.mark.parametrize(("served", "passes"), [("a" * 16, True), ("f" * 16, False)])
-def test_smoke_deployed_checks_the_service_serves_the_manifest(new_project, served, passes):
-    project = new_project()
-    (project.path / "deploy" / "staging.yaml").write_text(manifest("staging", "low", "a"))
-    server = serve_fake_service(served)
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        result = run(["make", "smoke-deployed", "ENV=staging", f"VENV={project.venv}"],
-                     project.path, {**project.env, "SERVICE_URL": url}, check=False)
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert (result.returncode == 0) == passes, result.stdout + result.stderr
-    if not passes:
-        assert f"serves lineage {served}, not {'a' * 16}" in result.stderr
