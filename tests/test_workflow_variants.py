@@ -25,7 +25,7 @@ from act.harness import GitHubRepo, git, run_act
 from conftest import REGISTRY, REPO, Project, bake, copy_project, pinned_md5
 from test_s3_remote import BUCKET, PREFIX, bucket_keys, holds, s3_project, s3_server
 from test_workflows import MARKER, PR_NUMBER, act, comments, edit
-from test_workflows_deploy import change_manifest
+from test_workflows_deploy import assert_the_revert_was_proposed, change_manifest
 
 pytestmark = pytest.mark.slow
 
@@ -93,12 +93,7 @@ def test_high_risk_production_deploys_behind_the_approvers_and_a_failure_reverts
     log = result.log("production")
     assert "Run Main Deploy deploy/production.yaml" in log
     assert "is not in this machine's bento store" in log  # a fake bento: the deploy refuses
-    assert result.result("production") == "failed", result.explain()
-    assert result.result("production-revert") == "succeeded", result.explain()
-    [pr] = result.gh_state()["pulls"]
-    assert pr["head"] == f"rollback/production-{after[:12]}"
-    assert git(repo.origin, "show", f"{pr['head']}:deploy/production.yaml") == git(
-        repo.origin, "show", f"{first}:deploy/production.yaml")
+    assert_the_revert_was_proposed(result, repo, "production", first, after)
 
 
 # --- the S3 remote --------------------------------------------------------------------

@@ -96,12 +96,19 @@ def test_push_touching_only_deploy_runs_the_deploy_and_a_failure_proposes_the_re
     # a missing lineage file (nothing it runs imports the service module).
     assert "is not in this machine's bento store" in result.log("staging")
     assert "lineage.json" not in result.log("staging")
-    assert result.result("staging") == "failed", result.explain()
-    assert result.result("staging-revert") == "succeeded", result.explain()
+    assert_the_revert_was_proposed(result, repo, "staging", first, after)
+
+
+def assert_the_revert_was_proposed(result, repo: GitHubRepo, environment: str, first: str,
+                                   after: str) -> None:
+    """The deploy job failed, and its revert job proposed the manifest of `first` back."""
+    assert result.result(environment) == "failed", result.explain()
+    assert result.result(f"{environment}-revert") == "succeeded", result.explain()
     [pr] = result.gh_state()["pulls"]
-    assert pr["head"] == f"rollback/staging-{after[:12]}"
-    assert git(repo.origin, "show", f"{pr['head']}:deploy/staging.yaml") == git(
-        repo.origin, "show", f"{first}:deploy/staging.yaml")
+    assert pr["head"] == f"rollback/{environment}-{after[:12]}"
+    manifest_file = f"deploy/{environment}.yaml"
+    assert git(repo.origin, "show", f"{pr['head']}:{manifest_file}") == git(
+        repo.origin, "show", f"{first}:{manifest_file}")
 
 
 # --- rollback.yml ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ from monitor_traffic import THRESHOLD, VERSION
 
 from {{ cookiecutter.package }} import github
 from {{ cookiecutter.package }}.config import load_params
+from {{ cookiecutter.package }}.decision import decide
 from {{ cookiecutter.package }}.features import build_features, raw_feature_names
 from {{ cookiecutter.package }}.monitor.log_writer import PredictionLog
 from {{ cookiecutter.package }}.monitor.reference import build_reference
@@ -24,9 +25,15 @@ PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
 def reference(split_sample, model) -> dict[str, Any]:
     train, evaluation = split_sample
     raw = raw_feature_names()
-    probability = model.predict_proba(build_features(evaluation))[:, 1]
+    probability, _ = answers(model, evaluation)
     metrics = {"roc_auc": 0.99, "accuracy": 0.95}
-    return build_reference(evaluation[raw], train[raw], probability, THRESHOLD, metrics)
+    classes = len(model.classes_)
+    return build_reference(evaluation[raw], train[raw], probability, THRESHOLD, metrics, classes)
+
+
+def answers(model, rows: pd.DataFrame):
+    """(probability, label) per row, as the service answers them (binary or multiclass)."""
+    return decide(model.predict_proba(build_features(rows)), model.classes_, THRESHOLD)
 
 
 @pytest.fixture(scope="session")
@@ -45,11 +52,11 @@ def traffic(split_sample, model, tmp_path):
         drawn = evaluation.sample(rows, replace=True, random_state=seed).reset_index(drop=True)
         raw = drawn[raw_feature_names()]
         raw = shift(raw.copy()) if shift else raw
-        probability = model.predict_proba(build_features(raw))[:, 1]
+        probability, label = answers(model, raw)
         ids = [f"{version[:1]}{seed}-{i}" for i in range(rows)]
         log = PredictionLog(folder, version, "staging", raw_feature_names())
         log.predictions(ids, raw.to_dict(orient="records"), probability.tolist(),
-                        (probability >= THRESHOLD).astype(int).tolist())  # fmt: skip
+                        label.astype(int).tolist())  # fmt: skip
         log.close()
         return drawn.assign(id=ids, probability=probability)
 

@@ -1,18 +1,13 @@
 """Each signal answers the question it is for, and only that one."""
 
+import numpy as np
 import pandas as pd
-import pytest
 from monitor_traffic import VERSION, around_now, flipped, judge, shifted
 
 from {{ cookiecutter.package }}.contract import load_contract
-from {{ cookiecutter.package }}.monitor.log_reader import read_window
+from {{ cookiecutter.package }}.monitor.log_reader import Window, read_window
+from {{ cookiecutter.package }}.monitor.quality import model_quality
 from {{ cookiecutter.package }}.monitor.run import signals
-
-# The logs hold the probability of the answered class, enough for a binary
-# ROC AUC only: with three or more classes realized quality is not computed yet.
-binary_only = pytest.mark.skipif(
-    not load_contract().binary, reason="realized quality from logged labels is binary only"
-)
 
 
 def test_traffic_like_the_reference_raises_nothing(reference, limits, traffic):
@@ -31,7 +26,6 @@ def test_one_shifted_feature_is_named_and_no_other(reference, limits, traffic, n
     assert drift["psi"] >= limits["limits"]["psi"]
 
 
-@binary_only
 def test_concept_drift_shows_in_realized_quality_not_in_input_drift(
     reference, limits, traffic, contract
 ):
@@ -44,14 +38,14 @@ def test_concept_drift_shows_in_realized_quality_not_in_input_drift(
     assert result["breached"] == ["quality"]
 
 
-@binary_only
 def test_true_labels_keep_realized_quality_near_offline(reference, limits, traffic, contract):
     sent = traffic()
     truth = pd.Series(sent[contract.label].to_numpy(), index=sent["id"])
     result = judge(reference, limits, traffic.folder, labels=truth)
     assert result["quality"]["breached"] is False
-    offline = reference["metrics"]["roc_auc"]
-    assert result["quality"]["realized"]["current"] > offline - limits["limits"]["quality_drop"]
+    quality = result["quality"]
+    offline = reference["metrics"][quality["metric"]]
+    assert quality["realized"]["current"] > offline - limits["limits"]["quality_drop"]
 
 
 def test_estimated_quality_needs_no_labels_and_follows_the_probabilities(
@@ -63,7 +57,6 @@ def test_estimated_quality_needs_no_labels_and_follows_the_probabilities(
     assert abs(quality["estimated"]["drop"]) < limits["limits"]["quality_drop"]
 
 
-@binary_only
 def test_late_labels_of_earlier_predictions_count_in_a_later_window(
     reference, limits, traffic, tmp_path
 ):
@@ -81,3 +74,20 @@ def test_late_labels_of_earlier_predictions_count_in_a_later_window(
     found = signals(reference, quiet, truth, limits, labelled=horizon)["quality"]
     assert found["realized"]["labelled_rows"] > 1000
     assert found["breached"] is True
+
+
+def test_with_three_classes_the_monitor_judges_accuracy_from_the_answered_class(reference, limits):
+    """The log holds the answered class and its probability: accuracy, not ROC AUC."""
+    three = {**reference, "prediction": {**reference["prediction"], "classes": 3},
+             "metrics": {"roc_auc": 0.99, "accuracy": 0.9}}  # fmt: skip
+    window = Window(
+        inputs=pd.DataFrame(index=range(4)),
+        ids=["a", "b", "c", "d"],
+        probability=np.array([0.9, 0.8, 0.7, 0.6]),
+        label=np.array([0, 1, 2, 2]),
+    )
+    truth = pd.Series([0, 1, 0, 2], index=["a", "b", "c", "d"])
+    quality = model_quality(three, window, truth, "roc_auc", limits["limits"])
+    assert quality["metric"] == "accuracy" and quality["offline"] == 0.9
+    assert quality["realized"]["current"] == 0.75  # three of four answered right
+    assert quality["estimated"]["current"] == 0.75  # the mean probability of the answer

@@ -6,6 +6,11 @@ confusion matrix (and ROC AUC) follows from the probabilities alone. This is
 the idea of NannyML's CBPE, in a few lines of scikit-learn rather than a
 dependency. It is compared with the same estimate on the reference rows, so
 a model that is not perfectly calibrated is not blamed for it every window.
+
+With three or more classes the log holds the answered class and its
+probability, not every class's: enough for accuracy (realized: the answered
+class against the label; estimated: the mean probability of the answered
+class), not for ROC AUC. The monitor judges accuracy then, and says so.
 """
 
 from typing import Any
@@ -58,24 +63,30 @@ def data_quality(
 
 
 def realized(
-    metric: str, truth: np.ndarray, probability: np.ndarray, threshold: float
+    metric: str, truth: np.ndarray, probability: np.ndarray, answered: np.ndarray
 ) -> float | None:
     """The metric on labelled rows; None when it is undefined (ROC AUC of one class)."""
     if not len(truth) or (metric == "roc_auc" and len(set(truth.tolist())) < 2):
         return None
     if metric == "roc_auc":
         return round(float(roc_auc_score(truth, probability)), 6)
-    return round(float(accuracy_score(truth, probability >= threshold)), 6)
+    return round(float(accuracy_score(truth, answered)), 6)
 
 
-def estimated(metric: str, probability: np.ndarray, threshold: float) -> float | None:
+def estimated(
+    metric: str, probability: np.ndarray, threshold: float, binary: bool = True
+) -> float | None:
     """The metric expected if the probabilities are calibrated (CBPE).
 
-    Each record counts as a positive with weight p and a negative with
+    Binary: each record counts as a positive with weight p and a negative with
     weight 1 - p: the metric of that weighted set is its expectation.
+    Multiclass: the answered class is right with its probability, so the
+    expected accuracy is the mean of those probabilities.
     """
     if not len(probability):
         return None
+    if not binary:
+        return round(float(np.mean(probability)), 6)
     truth = np.r_[np.ones(len(probability)), np.zeros(len(probability))]
     weights = np.r_[probability, 1 - probability]
     scores = np.r_[probability, probability]
@@ -104,13 +115,24 @@ def model_quality(
     window judges the predictions whose labels have arrived by now.
     """
     threshold = reference["prediction"]["threshold"]
+    binary = reference["prediction"].get("classes", 2) == 2
+    metric = metric if binary else "accuracy"  # all the log supports (see the top)
     offline = reference["metrics"].get(metric)
-    before = estimated(metric, np.asarray(reference["prediction"]["sample"]), threshold)
-    now = estimated(metric, window.probability, threshold)
+    before = estimated(metric, np.asarray(reference["prediction"]["sample"]), threshold, binary)
+    now = estimated(metric, window.probability, threshold, binary)
     judged_rows = labelled or window
-    joined = pd.Series(judged_rows.probability, index=judged_rows.ids).groupby(level=0).last()
-    truth = labels.reindex(joined.index).dropna()
-    actual = realized(metric, truth.to_numpy(int), joined[truth.index].to_numpy(), threshold)
+    answers = (
+        pd.DataFrame(
+            {"probability": judged_rows.probability, "answered": judged_rows.label},
+            index=judged_rows.ids,
+        )
+        .groupby(level=0)
+        .last()
+    )
+    truth = labels.reindex(answers.index).dropna()
+    with_labels = answers.loc[truth.index]
+    actual = realized(metric, truth.to_numpy(int), with_labels["probability"].to_numpy(),
+                      with_labels["answered"].to_numpy(int))  # fmt: skip
     estimated_drop, realized_drop = drop(before, now), drop(offline, actual)
     judged = len(truth) >= limits["min_labelled_rows"]
     breached = (estimated_drop or 0) >= limits["quality_drop"] or (

@@ -57,8 +57,13 @@ def build_reference(
     probability: np.ndarray,
     threshold: float,
     metrics: dict[str, float],
+    classes: int = 2,
 ) -> dict[str, Any]:
-    """The profile of the evaluation rows (raw features), their predictions and metrics."""
+    """The profile of the evaluation rows (raw features), their predictions and metrics.
+
+    `probability` is what the service answers: of the positive class (binary), of
+    the answered class (`classes` of three or more).
+    """
     rows = len(evaluation)
     rng = np.random.default_rng(0)  # the same rows for the same data: a reproducible file
     sample = np.sort(rng.permutation(rows)[:KS_SAMPLE_ROWS])
@@ -75,6 +80,7 @@ def build_reference(
             "proportions": proportions(np.asarray(probability, float), PROBABILITY_EDGES[1:-1]),
             "positive_rate": round(float(np.mean(probability >= threshold)), 6),
             "threshold": threshold,
+            "classes": classes,
             "sample": np.asarray(probability, float)[sample].tolist(),
         },
         "metrics": metrics,

@@ -94,7 +94,10 @@ def evaluate(params: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame, dict
     }
     raw = raw_feature_names()
     probability = predictions["probability"].to_numpy(dtype=float)
-    reference = build_reference(evaluation[raw], train[raw], probability, threshold, model_scores)
+    classes = len(load_contract().label_values)
+    reference = build_reference(
+        evaluation[raw], train[raw], probability, threshold, model_scores, classes
+    )
     return metrics, predictions, reference
 
 
