@@ -100,6 +100,12 @@ def drop(before: float | None, now: float | None) -> float | None:
     return None if before is None or now is None else round(before - now, 6)
 
 
+def answers_by_id(rows: Window) -> pd.DataFrame:
+    """The last answer logged for each id: its probability and the answered class."""
+    frame = pd.DataFrame({"probability": rows.probability, "answered": rows.label}, index=rows.ids)
+    return frame.groupby(level=0).last()
+
+
 def model_quality(
     reference: dict[str, Any],
     window: Window,
@@ -120,15 +126,7 @@ def model_quality(
     offline = reference["metrics"].get(metric)
     before = estimated(metric, np.asarray(reference["prediction"]["sample"]), threshold, binary)
     now = estimated(metric, window.probability, threshold, binary)
-    judged_rows = labelled or window
-    answers = (
-        pd.DataFrame(
-            {"probability": judged_rows.probability, "answered": judged_rows.label},
-            index=judged_rows.ids,
-        )
-        .groupby(level=0)
-        .last()
-    )
+    answers = answers_by_id(labelled or window)
     truth = labels.reindex(answers.index).dropna()
     with_labels = answers.loc[truth.index]
     actual = realized(metric, truth.to_numpy(int), with_labels["probability"].to_numpy(),
