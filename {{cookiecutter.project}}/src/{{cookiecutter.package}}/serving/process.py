@@ -7,7 +7,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -42,11 +42,22 @@ def free_port() -> int:
         return port
 
 
+# A port found free can be taken by another process before the server binds
+# it (nothing reserves it in between): `served` then tries another this many times.
+PORT_ATTEMPTS = 3
+
+
+class PortTaken(RuntimeError):
+    """The server exited because its port was taken after it was found free."""
+
+
 def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+            output = log.read_text()
+            failure = PortTaken if "Address already in use" in output else RuntimeError
+            raise failure(f"the server exited with {process.returncode}:\n{output}")
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                 return
@@ -142,11 +153,21 @@ def serve_command(bento_tag: str, port: int) -> list[str]:
 @contextmanager
 def served(bento_tag: str, timeout: float = 90, env: dict[str, str] | None = None) -> Iterator[str]:
     """Serve `bento_tag` on a free loopback port; yield its base URL."""
-    port = free_port()
     with tempfile.TemporaryDirectory(prefix="serve-") as scratch:
         # Gate and test traffic must not pollute the logs the drift monitor reads.
         monitoring = str(Path(scratch) / "monitoring")
         environment = serving_environment({"PREDICTION_LOG_DIR": monitoring, **(env or {})})
-        command = serve_command(bento_tag, port)
-        with running(command, port, Path(scratch), environment, timeout) as url:
-            yield url
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            port = free_port()
+            with ExitStack() as server:
+                try:
+                    command = serve_command(bento_tag, port)
+                    url = server.enter_context(
+                        running(command, port, Path(scratch), environment, timeout)
+                    )
+                except PortTaken:
+                    if attempt == PORT_ATTEMPTS:
+                        raise
+                    continue
+                yield url
+                return
