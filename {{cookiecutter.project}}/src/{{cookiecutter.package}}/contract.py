@@ -80,6 +80,10 @@ class Contract:
     def names_of(self, kind: str) -> list[str]:
         return [name for name, feature in self.features.items() if feature.kind == kind]
 
+    def required_names_of(self, kind: str) -> list[str]:
+        """The columns of `kind` that may not be missing."""
+        return [name for name in self.names_of(kind) if not self.features[name].nullable]
+
     def example_record(self) -> dict[str, float | str]:
         return {name: feature.example() for name, feature in self.features.items()}
 

@@ -44,7 +44,7 @@ def in_memory(model, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def first_numeric(contract: Contract) -> tuple[str, float]:
     """The first numeric column that may not be missing, and its upper bound."""
-    required = [n for n in contract.names_of("numeric") if not contract.features[n].nullable]
+    required = contract.required_names_of("numeric")
     if not required:
         pytest.skip("contract.yaml declares no numeric column that may not be missing")
     return required[0], float(contract.features[required[0]].max)  # type: ignore[arg-type]
