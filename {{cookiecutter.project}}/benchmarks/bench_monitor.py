@@ -35,15 +35,15 @@ from {{ cookiecutter.package }}.config import find_root
 from {{ cookiecutter.package }}.monitor import drift, report
 from {{ cookiecutter.package }}.monitor.log_reader import read_window
 from {{ cookiecutter.package }}.monitor.log_writer import PredictionLog
-from {{ cookiecutter.package }}.monitor.reference import build_reference
+from {{ cookiecutter.package }}.monitor.reference import build_reference, logged_dtypes
 from {{ cookiecutter.package }}.monitor.run import signals
 
 FEATURES = [f"feature_{i:02d}" for i in range(30)]
 SHIFTED = ["feature_03", "feature_11", "feature_27"]
 VERSION = "b" * 16
-LIMITS = {"psi": 0.2, "ks_pvalue": 0.01, "prediction_psi": 0.2, "positive_rate_shift": 0.1,
-          "refused_rate": 0.05, "missing_rate": 0.01, "out_of_range_rate": 0.01,
-          "quality_drop": 0.05, "min_labelled_rows": 30}  # fmt: skip
+LIMITS = {"psi": 0.2, "ks_pvalue": 0.01, "chi2_pvalue": 0.01, "prediction_psi": 0.2,
+          "positive_rate_shift": 0.1, "refused_rate": 0.05, "missing_rate": 0.01,
+          "out_of_range_rate": 0.01, "quality_drop": 0.05, "min_labelled_rows": 30}  # fmt: skip
 EVIDENTLY = ["evidently==0.7.23", "pandas<3"]
 WRITE_BATCH = 1000
 
@@ -91,7 +91,8 @@ def monitor_once(folder: Path, reference: dict) -> tuple[float, dict]:
     machine may be shared (wall time then counts other processes' turns)."""
     began, cpu = time.perf_counter(), time.process_time()
     now = datetime.now(UTC)
-    window = read_window(str(folder), FEATURES, VERSION, now - timedelta(days=1), now)
+    day = now - timedelta(days=1)
+    window = read_window(str(folder), logged_dtypes(reference), VERSION, day, now)
     read, read_cpu = time.perf_counter() - began, time.process_time() - cpu
     cfg = {"metric": "roc_auc", "limits": LIMITS}
     result = report.finish({"rows": {"scored": len(window.inputs)},

@@ -7,6 +7,7 @@ import pandas as pd
 
 from {{ cookiecutter.package }}.monitor import report
 from {{ cookiecutter.package }}.monitor.log_reader import read_window
+from {{ cookiecutter.package }}.monitor.reference import logged_dtypes
 from {{ cookiecutter.package }}.monitor.run import signals
 
 VERSION = "a" * 16
@@ -34,7 +35,7 @@ def shifted(raw: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def judge(reference, limits, folder, labels=None) -> dict:
     start, end = around_now()
-    window = read_window(str(folder), list(reference["features"]), VERSION, start, end)
+    window = read_window(str(folder), logged_dtypes(reference), VERSION, start, end)
     body = {"rows": {"scored": len(window.inputs)}}
     known = labels if labels is not None else pd.Series(dtype=int)
     found = signals(reference, window, known, limits)

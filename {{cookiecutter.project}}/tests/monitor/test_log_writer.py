@@ -46,7 +46,7 @@ def test_refusals_are_counted_by_reason_in_the_window(tmp_path):
     for _ in range(3):
         log.refused("r", "missing at width")
     log.close()
-    window = read_window(str(tmp_path), ["width"], VERSION, *around_now())
+    window = read_window(str(tmp_path), {"width": "float64"}, VERSION, *around_now())
     assert window.refused == {"missing at width": 3}
     assert window.ids == ["a"] and window.label.tolist() == [1]
     assert logged_ids([str(tmp_path)]) == {"a", "r"}
@@ -58,7 +58,7 @@ def test_files_of_hours_outside_the_window_are_not_opened(tmp_path):
     log = PredictionLog(tmp_path, VERSION, "staging", ["width"])
     log.predictions(["a"], [{"width": 1}], [0.1], [0])
     log.close()
-    window = read_window(str(tmp_path), ["width"], VERSION, *around_now())
+    window = read_window(str(tmp_path), {"width": "float64"}, VERSION, *around_now())
     assert (window.files, len(window.inputs), window.corrupt_lines) == (1, 1, 0)
 
 

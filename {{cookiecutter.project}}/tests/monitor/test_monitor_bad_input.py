@@ -6,6 +6,7 @@ import pandas as pd
 from monitor_traffic import VERSION, around_now, judge
 
 from {{ cookiecutter.package }}.monitor.log_reader import read_window
+from {{ cookiecutter.package }}.monitor.reference import logged_dtypes
 
 
 def test_no_traffic_is_a_result_not_an_alert(reference, limits, tmp_path):
@@ -34,7 +35,7 @@ def test_corrupt_and_truncated_lines_are_counted_and_skipped(reference, limits, 
     with log.open("a") as handle:
         handle.write(good[:80])  # a last line cut short: no newline
     start, end = around_now()
-    window = read_window(str(traffic.folder), list(reference["features"]), VERSION, start, end)
+    window = read_window(str(traffic.folder), logged_dtypes(reference), VERSION, start, end)
     assert window.corrupt_lines == 6
     assert len(window.inputs) == 200
 
@@ -48,7 +49,7 @@ def test_a_value_that_is_not_a_number_costs_only_that_value(reference, traffic, 
     with log.open("a") as handle:
         handle.write(",".join(fields) + "\n")  # the first row again, one value garbled
     start, end = around_now()
-    window = read_window(str(traffic.folder), list(reference["features"]), VERSION, start, end)
+    window = read_window(str(traffic.folder), logged_dtypes(reference), VERSION, start, end)
     assert (len(window.inputs), window.corrupt_lines) == (101, 0)
     # Missing where the traffic had gaps (a nullable column), plus the one garbled value.
     expected = pd.concat([written, written.head(1)])[list(reference["features"])].isna().sum()
@@ -60,7 +61,7 @@ def test_rows_of_another_version_are_ignored_and_counted(reference, limits, traf
     traffic(rows=300)
     traffic(rows=120, version="b" * 16, seed=2)
     start, end = around_now()
-    window = read_window(str(traffic.folder), list(reference["features"]), VERSION, start, end)
+    window = read_window(str(traffic.folder), logged_dtypes(reference), VERSION, start, end)
     assert len(window.inputs) == 300
     assert window.other_versions == {"b" * 16: 120}
 
@@ -68,7 +69,7 @@ def test_rows_of_another_version_are_ignored_and_counted(reference, limits, traf
 def test_rows_outside_the_window_are_not_read(reference, traffic):
     traffic(rows=50)
     start, _ = around_now()
-    window = read_window(str(traffic.folder), list(reference["features"]), VERSION, start, start)
+    window = read_window(str(traffic.folder), logged_dtypes(reference), VERSION, start, start)
     assert len(window.inputs) == 0 and window.corrupt_lines == 0
 
 
@@ -98,6 +99,6 @@ def test_any_whole_class_is_a_prediction_and_anything_else_is_corrupt(reference,
         for label in ("2", "1.5", "-1"):
             handle.write(",".join([*good[:-1], label]) + "\n")
     start, end = around_now()
-    window = read_window(str(traffic.folder), list(reference["features"]), VERSION, start, end)
+    window = read_window(str(traffic.folder), logged_dtypes(reference), VERSION, start, end)
     assert (len(window.inputs), window.corrupt_lines) == (11, 2)
     assert window.label[-1] == 2

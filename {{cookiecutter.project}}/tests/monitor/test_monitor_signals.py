@@ -7,6 +7,7 @@ from monitor_traffic import VERSION, around_now, flipped, judge, shifted
 from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.monitor.log_reader import Window, read_window
 from {{ cookiecutter.package }}.monitor.quality import model_quality
+from {{ cookiecutter.package }}.monitor.reference import logged_dtypes
 from {{ cookiecutter.package }}.monitor.run import signals
 
 
@@ -66,7 +67,7 @@ def test_late_labels_of_earlier_predictions_count_in_a_later_window(
     label = load_contract().label
     truth = pd.Series(flipped(sent[label], share=0.4).to_numpy(), index=sent["id"])
     start, end = around_now()
-    features = list(reference["features"])
+    features = logged_dtypes(reference)
     horizon = read_window(str(traffic.folder), features, VERSION, start, end)
     quiet = read_window(str(tmp_path / "no-traffic-today"), features, VERSION, start, end)
     alone = signals(reference, quiet, truth, limits)["quality"]

@@ -1,18 +1,25 @@
-"""Drift of inputs and predictions: PSI against the reference's bins, and KS.
+"""Drift of inputs and predictions: PSI against the reference's bins, and a test.
 
 PSI (population stability index) measures how far a distribution moved,
-whatever the number of rows; the KS test says whether the move is more than
-chance. A feature drifts when both agree: with a million rows KS alone flags
-shifts too small to matter, and with fifty PSI alone flags noise.
+whatever the number of rows; a two-sample test says whether the move is more
+than chance: KS for a numeric column, chi-square over the category counts for
+a categorical one. A feature drifts when both agree: with a million rows the
+test alone flags shifts too small to matter, and with fifty PSI alone flags
+noise.
 """
 
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import ks_2samp
+from scipy.stats import chi2_contingency, ks_2samp
 
-from {{ cookiecutter.package }}.monitor.reference import proportions
+from {{ cookiecutter.package }}.monitor.reference import (
+    OTHER,
+    category_shares,
+    is_categorical,
+    proportions,
+)
 
 # An empty bin would make PSI infinite: count it as this share instead.
 EMPTY_BIN = 1e-4
@@ -41,12 +48,24 @@ def ks_pvalue(reference_sample: list[float], current: np.ndarray) -> float:
     return round(float(ks_2samp(reference_sample, current, method="asymp").pvalue), 8)
 
 
-def feature_drift(
-    profile: dict[str, Any], values: np.ndarray, limits: dict[str, float]
+def chi2_pvalue(
+    reference: list[float], reference_rows: int, current: list[float], current_rows: int
+) -> float:
+    """Chi-square test of homogeneity of the two samples' category counts."""
+    counts = np.array([reference, current]) * [[reference_rows], [current_rows]]
+    counts = counts[:, counts.sum(axis=0) > 0]  # a category neither sample holds says nothing
+    if counts.shape[1] < 2 or not reference_rows or not current_rows:
+        return 1.0
+    return round(float(chi2_contingency(counts.round()).pvalue), 8)
+
+
+def numeric_drift(
+    profile: dict[str, Any], values: pd.Series, limits: dict[str, float]
 ) -> dict[str, Any]:
-    current = proportions(values, profile["edges"])
+    numbers = values.to_numpy(float)
+    current = proportions(numbers, profile["edges"])
     index = psi(profile["proportions"], current)
-    pvalue = ks_pvalue(profile["sample"], values)
+    pvalue = ks_pvalue(profile["sample"], numbers)
     return {
         "psi": index,
         "ks_pvalue": pvalue,
@@ -57,11 +76,36 @@ def feature_drift(
     }
 
 
+def categorical_drift(
+    profile: dict[str, Any], values: pd.Series, limits: dict[str, float]
+) -> dict[str, Any]:
+    current = category_shares(values, profile["categories"])
+    index = psi(profile["proportions"], current)
+    present = int(values.notna().sum())
+    pvalue = chi2_pvalue(profile["proportions"], profile["present"], current, present)
+    significance = limits.get("chi2_pvalue", limits["ks_pvalue"])  # params.yaml of before
+    return {
+        "psi": index,
+        "chi2_pvalue": pvalue,
+        "drifted": index >= limits["psi"] and pvalue < significance,
+        "categories": [*profile["categories"], OTHER],
+        "reference": profile["proportions"],
+        "current": current,
+    }
+
+
+def feature_drift(
+    profile: dict[str, Any], values: pd.Series, limits: dict[str, float]
+) -> dict[str, Any]:
+    judge = categorical_drift if is_categorical(profile) else numeric_drift
+    return judge(profile, values, limits)
+
+
 def input_drift(
     reference: dict[str, Any], inputs: pd.DataFrame, limits: dict[str, float]
 ) -> dict[str, Any]:
     features = {
-        name: feature_drift(profile, inputs[name].to_numpy(float), limits)
+        name: feature_drift(profile, inputs[name], limits)
         for name, profile in reference["features"].items()
     }
     drifted = [name for name, result in features.items() if result["drifted"]]

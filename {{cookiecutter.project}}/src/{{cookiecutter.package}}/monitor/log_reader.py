@@ -142,8 +142,10 @@ def counts(values: pd.Series, missing: str = "unknown") -> dict[str, int]:
 class Collector:
     """Sorts each file's rows into the window's columns and counters."""
 
-    def __init__(self, features: list[str], version: str, start: datetime, end: datetime) -> None:
-        self.features, self.version = features, version
+    def __init__(
+        self, features: dict[str, str], version: str, start: datetime, end: datetime
+    ) -> None:
+        self.types, self.features, self.version = features, list(features), version
         self.start, self.end = pd.Timestamp(utc(start)), pd.Timestamp(utc(end))
         self.scored: list[pd.DataFrame] = []
         self.refused: Counter[str] = Counter()
@@ -153,8 +155,8 @@ class Collector:
     def dtypes(self, file_version: str) -> dict[str, str]:
         if file_version != safe_version(self.version):
             return {name: COMMON[name] for name in ("time", "lineage_id", "status")}
-        numeric = [*self.features, "probability", "label"]
-        return {**COMMON, **SCORED_FILE_EXTRA, **dict.fromkeys(numeric, "float64")}
+        scored = {"probability": "float64", "label": "float64"}
+        return {**COMMON, **SCORED_FILE_EXTRA, **self.types, **scored}
 
     def add(self, path: str, file_version: str) -> None:
         """One file's rows; masks are combined so the big frame is copied once."""
@@ -173,11 +175,11 @@ class Collector:
             self.scored.append(frame.loc[inside & mine & ~refused, kept])
 
     def result(self, files: int) -> Window:
-        columns = [*self.features, "probability", "label", "id"]
-        empty = pd.DataFrame({name: pd.Series(dtype=float) for name in columns})
+        types = {**self.types, "probability": "float64", "label": "float64", "id": "str"}
+        empty = pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in types.items()})
         rows = pd.concat(self.scored, ignore_index=True) if self.scored else empty
         return Window(
-            inputs=rows[self.features].astype(float),
+            inputs=rows[self.features].astype(self.types),
             ids=rows["id"].astype(str).tolist(),
             probability=rows["probability"].to_numpy(dtype=float),
             label=rows["label"].to_numpy(dtype=float).astype(int),
@@ -189,9 +191,13 @@ class Collector:
 
 
 def read_window(
-    source: str, features: list[str], version: str, start: datetime, end: datetime
+    source: str, features: dict[str, str], version: str, start: datetime, end: datetime
 ) -> Window:
-    """Rows of `version` logged in [start, end) under `source` (a folder or s3://bucket/prefix)."""
+    """Rows of `version` logged in [start, end) under `source` (a folder or s3://bucket/prefix).
+
+    `features` maps each feature to its type: "float64", or "str" for a category
+    (`reference.logged_dtypes`).
+    """
     collector = Collector(features, version, start, end)
     files = log_files(source, start, end)
     for path, file_version in files:

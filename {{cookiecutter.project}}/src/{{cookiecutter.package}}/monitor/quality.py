@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from {{ cookiecutter.package }}.monitor.log_reader import Window
+from {{ cookiecutter.package }}.monitor.reference import is_categorical, unseen
 
 METRICS = ("roc_auc", "accuracy")
 
@@ -28,10 +29,19 @@ def rate(count: float, total: int) -> float:
     return round(float(count) / total, 6) if total else 0.0
 
 
+def outside_training(profile: dict[str, Any], values: pd.Series) -> pd.Series:
+    """Values beyond the training range; for a category, values training never saw."""
+    if is_categorical(profile):
+        return unseen(values, profile["train_values"])
+    beyond: pd.Series = (values < profile["train_min"]) | (values > profile["train_max"])
+    return beyond
+
+
 def data_quality(
     reference: dict[str, Any], window: Window, limits: dict[str, float]
 ) -> dict[str, Any]:
-    """Refused requests, missing values and values outside the training range.
+    """Refused requests, missing values and values outside the training range
+    (for a categorical column: values training never saw).
 
     Missing and out of range values are judged by how much more often they
     happen than on the evaluation rows (a nullable column has missing values by
@@ -40,11 +50,10 @@ def data_quality(
     scored, refused = len(window.inputs), sum(window.refused.values())
     missing, more_missing, outside, excess = {}, {}, {}, {}
     for name, profile in reference["features"].items():
-        values = window.inputs[name].to_numpy(float)
-        missing[name] = rate(np.isnan(values).sum(), scored)
+        values = window.inputs[name]
+        missing[name] = rate(values.isna().sum(), scored)
         more_missing[name] = missing[name] - profile["missing"] / max(reference["rows"], 1)
-        beyond = (values < profile["train_min"]) | (values > profile["train_max"])
-        outside[name] = rate(beyond.sum(), scored)
+        outside[name] = rate(outside_training(profile, values).sum(), scored)
         excess[name] = outside[name] - profile["out_of_range"]
     refused_rate = rate(refused, scored + refused)
     breached = (
@@ -100,10 +109,14 @@ def drop(before: float | None, now: float | None) -> float | None:
     return None if before is None or now is None else round(before - now, 6)
 
 
-def answers_by_id(rows: Window) -> pd.DataFrame:
-    """The last answer logged for each id: its probability and the answered class."""
+def answers_by_id(rows: Window, labels: pd.Series) -> pd.DataFrame:
+    """The last answer logged for each labelled id: its probability and the answered class.
+
+    Only the labelled ids are grouped: a big window with few labels (or none
+    yet) costs a hash lookup per row, not a sort of every id.
+    """
     frame = pd.DataFrame({"probability": rows.probability, "answered": rows.label}, index=rows.ids)
-    return frame.groupby(level=0).last()
+    return frame[frame.index.isin(labels.index)].groupby(level=0).last()
 
 
 def model_quality(
@@ -126,7 +139,7 @@ def model_quality(
     offline = reference["metrics"].get(metric)
     before = estimated(metric, np.asarray(reference["prediction"]["sample"]), threshold, binary)
     now = estimated(metric, window.probability, threshold, binary)
-    answers = answers_by_id(labelled or window)
+    answers = answers_by_id(labelled or window, labels)
     truth = labels.reindex(answers.index).dropna()
     with_labels = answers.loc[truth.index]
     actual = realized(metric, truth.to_numpy(int), with_labels["probability"].to_numpy(),

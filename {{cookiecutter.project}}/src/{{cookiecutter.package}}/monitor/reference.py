@@ -15,7 +15,14 @@ import pandas as pd
 BINS = 10
 KS_SAMPLE_ROWS = 2000
 PROBABILITY_EDGES = [round(i / BINS, 1) for i in range(BINS + 1)]
-REFERENCE_VERSION = 1
+REFERENCE_VERSION = 2
+# A categorical column's bins are its values most common in training, and one
+# for every other value (rarer ones, and those training never saw).
+MAX_CATEGORIES = 30
+OTHER = "(other)"
+# The training values kept to tell a value training never saw; past this many
+# distinct values (an id-like column) that share is not judged.
+MAX_TRAIN_VALUES = 1000
 
 
 def quantile_edges(values: pd.Series) -> list[float]:
@@ -32,12 +39,46 @@ def proportions(values: np.ndarray, edges: list[float]) -> list[float]:
     return shares
 
 
-def feature_profile(
+def category_shares(values: pd.Series, categories: list[str]) -> list[float]:
+    """Share of the present `values` equal to each category, then of all the others."""
+    present = values.dropna().astype(str)
+    counts = present.value_counts()
+    known = [int(counts.get(category, 0)) for category in categories]
+    shares = np.array([*known, len(present) - sum(known)]) / max(len(present), 1)
+    rounded: list[float] = shares.round(6).tolist()
+    return rounded
+
+
+def unseen(values: pd.Series, train_values: list[str] | None) -> pd.Series:
+    """Present values that training never saw (none, when training had too many to keep)."""
+    if train_values is None:
+        return pd.Series(False, index=values.index)
+    return values.notna() & ~values.astype(str).isin(train_values)
+
+
+def categorical_profile(evaluation: pd.Series, train: pd.Series) -> dict[str, Any]:
+    seen = train.dropna().astype(str).value_counts()
+    categories = sorted(seen.index[:MAX_CATEGORIES])
+    train_values = sorted(seen.index) if len(seen) <= MAX_TRAIN_VALUES else None
+    return {
+        "kind": "categorical",
+        "categories": categories,
+        "proportions": category_shares(evaluation, categories),
+        "missing": int(evaluation.isna().sum()),
+        "present": int(evaluation.notna().sum()),
+        "train_values": train_values,
+        # The baseline, as for a numeric range: held-out rows hold values training lacked.
+        "out_of_range": round(float(unseen(evaluation, train_values).mean()), 6),
+    }
+
+
+def numeric_profile(
     evaluation: pd.Series, train: pd.Series, sample_index: np.ndarray
 ) -> dict[str, Any]:
     edges = quantile_edges(evaluation)
     outside = (evaluation < train.min()) | (evaluation > train.max())
     return {
+        "kind": "numeric",
         "edges": edges,
         "proportions": proportions(evaluation.to_numpy(float), edges),
         "missing": int(evaluation.isna().sum()),
@@ -67,10 +108,12 @@ def build_reference(
     rows = len(evaluation)
     rng = np.random.default_rng(0)  # the same rows for the same data: a reproducible file
     sample = np.sort(rng.permutation(rows)[:KS_SAMPLE_ROWS])
-    # Bins, ranges and the KS test are numeric: a categorical column (contract.yaml)
-    # has no profile yet, so the monitor does not judge its drift (docs/monitoring.md).
-    numeric = [name for name, column in evaluation.items() if pd.api.types.is_numeric_dtype(column)]
-    features = {name: feature_profile(evaluation[name], train[name], sample) for name in numeric}
+    features = {
+        name: numeric_profile(column, train[name], sample)
+        if pd.api.types.is_numeric_dtype(column)
+        else categorical_profile(column, train[name])
+        for name, column in evaluation.items()
+    }
     return {
         "version": REFERENCE_VERSION,
         "rows": rows,
@@ -84,4 +127,16 @@ def build_reference(
             "sample": np.asarray(probability, float)[sample].tolist(),
         },
         "metrics": metrics,
+    }
+
+
+def is_categorical(profile: dict[str, Any]) -> bool:
+    return bool(profile.get("kind") == "categorical")
+
+
+def logged_dtypes(reference: dict[str, Any]) -> dict[str, str]:
+    """How to read each profiled feature from the log: categories as text, the rest as floats."""
+    return {
+        name: "str" if is_categorical(profile) else "float64"
+        for name, profile in reference["features"].items()
     }

@@ -101,18 +101,22 @@ def summary(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def drift_test(result: dict[str, Any]) -> tuple[str, float, str, list[str]]:
+    """A drifted feature's test, its p-value, and what its bins are, with their labels."""
+    if "categories" in result:  # a categorical column
+        return "chi-square", result["chi2_pvalue"], "value", result["categories"]
+    return "KS", result["ks_pvalue"], "bin", bin_labels(result["edges"])
+
+
 def drift_charts(report: dict[str, Any]) -> list[str]:
     lines = []
     for name in report["input_drift"]["drifted"]:
         result = report["input_drift"]["features"][name]
-        lines += [
-            "",
-            f"## {name}: PSI {result['psi']:.3f}, KS p-value {result['ks_pvalue']:.2g}",
-            "",
-        ]
-        lines.append("Share of rows per bin: bars at evaluation (reference), line in this window.")
+        test, pvalue, per, bins = drift_test(result)
+        lines += ["", f"## {name}: PSI {result['psi']:.3f}, {test} p-value {pvalue:.2g}", ""]
+        lines.append(f"Share of rows per {per}: bars at evaluation (reference), line now.")
         series = {"reference": result["reference"], "current": result["current"]}
-        lines += ["", chart(name, bin_labels(result["edges"]), series)]
+        lines += ["", chart(name, bins, series)]
     return lines
 
 

@@ -11,6 +11,7 @@ from {{ cookiecutter.package }}.files import file_digest, read_json, write_json
 from {{ cookiecutter.package }}.monitor import drift, quality, report
 from {{ cookiecutter.package }}.monitor.labels import load_labels
 from {{ cookiecutter.package }}.monitor.log_reader import Window, read_window
+from {{ cookiecutter.package }}.monitor.reference import logged_dtypes
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
@@ -150,7 +151,7 @@ def monitor(p: Paths, ask: Request) -> tuple[dict[str, Any], Path]:
     span = window_span(ask.length or cfg["window"], ask.end)
     reference = find_reference(p, lineage, current.bento_tag, ask.reference)
     source = ask.logs or default_logs(p, ask.environment)
-    features, version = list(reference["features"]), lineage["lineage_id"]
+    features, version = logged_dtypes(reference), lineage["lineage_id"]
     window = read_window(source, features, version, span.start, span.end)
     labels = load_labels(p.labels_dir)
     horizon = span.end - parse_length(cfg["label_horizon"])
