@@ -31,6 +31,7 @@ from conftest import (
     lineage,
     output,
     pinned_md5,
+    run,
     wait_until_answering,
 )
 
@@ -213,3 +214,74 @@ def test_clone_reproduces_the_same_model_without_training(story: S3Story) -> Non
     tag = lineage(story.origin)["model"]["tag"]
     shown = json.loads(story.clone.cli("lineage", "--json").stdout)
     assert shown["model"]["tag"] == tag
+
+
+# --- the prediction log, shipped to the bucket and read from it ----------------------
+
+# Run in the project's venv, as a pod's server would: the service's log writer, with
+# the log store the Kubernetes objects set for production, writes two processes'
+# files (one left by an hour before, one refused request, one line cut short, one
+# row of another version); closing ships them to the bucket; the monitor's reader
+# reads the same window from the bucket and from the folder.
+SHIP_AND_READ = """
+import json, sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from {package}.deploy.targets.kubernetes_objects import container_env
+from {package}.monitor.log_reader import read_window
+from {package}.monitor.log_shipper import Shipper
+from {package}.monitor.log_writer import HOUR_FORMAT, PredictionLog, file_name
+
+local = Path(sys.argv[1])
+local.mkdir(parents=True)
+store = container_env("production")["PREDICTION_LOG_SHIP_TO"]
+features = {{"width": "float64", "colour": "str"}}
+hour_before = (datetime.now(UTC) - timedelta(hours=1)).strftime(HOUR_FORMAT)
+earlier = local / file_name(hour_before, "v2").replace(".csv", "-0.csv")
+earlier.write_text("id,time,lineage_id,environment,status,reason,width,colour,probability,label\\n")
+log = PredictionLog(local, "v2", "production", list(features), Shipper(local, store, grace=0))
+log.predictions(["a1", "a2"], [{{"width": 1.5, "colour": "red"}}, {{"width": 2.5}}], [0.2, 0.9], [0, 1])
+log.refused("a3", "width: input should be a number")
+log.predictions(["a4"], [{{"width": 3.5, "colour": "blue, dark"}}], [0.6], [1])
+with log.handle as handle:
+    handle.write("a5,2026-")  # a crash mid-line
+log.handle = open(handle.name, "a")
+old = PredictionLog(local, "v1", "production", list(features))
+old.predictions(["c1"], [{{"width": 9.0, "colour": "red"}}], [0.5], [1])
+old.close()
+log.close()  # the server stops: its file, and every closed one, go to the store
+Shipper(local, store, grace=0).ship(None)  # another process's round: the v1 file
+now = datetime.now(UTC)
+read = {{"store": store}}
+for where, source in (("folder", str(local)), ("bucket", store)):
+    window = read_window(source, features, "v2", now - timedelta(hours=2), now + timedelta(hours=1))
+    inputs = window.inputs.sort_values("width")
+    read[where] = {{
+        "ids": sorted(window.ids), "inputs": inputs.astype(object).where(inputs.notna(), None).to_dict("list"),
+        "refused": dict(window.refused), "other_versions": dict(window.other_versions),
+        "corrupt_lines": window.corrupt_lines, "files": window.files,
+    }}
+print(json.dumps(read))
+"""
+
+
+def test_pods_ship_the_prediction_log_to_the_bucket_and_the_monitor_reads_it(
+    story: S3Story,
+) -> None:
+    project = story.origin
+    script = project.path.parent / "ship_and_read.py"
+    script.write_text(SHIP_AND_READ.format(package=project.package))
+    env = {**project.env, "AWS_ENDPOINT_URL": story.endpoint}
+    result = run([str(project.venv / "bin" / "python"), str(script), str(project.path.parent /
+                  "pod-logs")], project.path, env)  # fmt: skip
+    read = json.loads(result.stdout)
+    # The DVC remote's bucket, beside the DVC objects, one prefix per environment.
+    assert read["store"] == f"s3://{BUCKET}/predictions/{PREFIX}/production"
+    assert read["bucket"] == read["folder"]
+    assert read["bucket"]["ids"] == ["a1", "a2", "a4"]
+    assert read["bucket"]["inputs"]["colour"] == ["red", None, "blue, dark"]
+    assert read["bucket"]["refused"] == {"width: input should be a number": 1}
+    assert read["bucket"]["corrupt_lines"] == 1
+    assert read["bucket"]["other_versions"] == {"v1": 1}
+    assert read["bucket"]["files"] == 3

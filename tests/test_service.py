@@ -50,8 +50,9 @@ def served_project(tmp_path_factory: pytest.TempPathFactory, trained_project: Pr
     return copy_project(trained_project, tmp_path_factory.mktemp("service"))
 
 
-def test_bentofile_pins_equal_the_lock(tmp_path: Path):
-    project = bake(tmp_path)
+@pytest.mark.parametrize("remote", ["local", "s3"])
+def test_bentofile_pins_equal_the_lock(tmp_path: Path, remote: str):
+    project = bake(tmp_path, dvc_remote=remote)
     python = yaml.safe_load((project / "bentofile.yaml").read_text())["python"]
     assert python["lock_packages"] is False, "locking needs the package index at build time"
     locked = locked_versions((project / "requirements.lock").read_text())

@@ -8,6 +8,7 @@ import yaml
 
 from {{ cookiecutter.package }}.config import PROJECT
 from {{ cookiecutter.package }}.deploy.manifest import Manifest, Traffic, Version
+from {{ cookiecutter.package }}.deploy.targets import kubernetes_objects
 from {{ cookiecutter.package }}.deploy.targets.kubernetes_files import differences, write
 from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import objects, render
 from {{ cookiecutter.package }}.deploy.targets.kubernetes_settings import (
@@ -217,6 +218,22 @@ def test_every_path_bentoml_writes_is_a_mounted_empty_dir():
     assert {"/tmp", BENTOML_HOME, PREDICTION_LOG_DIR} <= set(mounts)
     volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
     assert all("emptyDir" in volumes[name] for name in mounts.values())
+
+
+def test_the_pods_name_their_environment_and_ship_their_log_where_set(monkeypatch):
+    def env_of(environment: str) -> dict[str, str]:
+        deployment = objects(manifest(environment))["current-deployment.yaml"]
+        return {item["name"]: item["value"] for item in container(deployment)["env"]}
+
+    assert env_of("staging")["SERVING_ENVIRONMENT"] == "staging"
+    store = "s3://bucket/predictions/project"
+    monkeypatch.setattr(kubernetes_objects, "PREDICTION_LOG_STORE", None)
+    assert "PREDICTION_LOG_SHIP_TO" not in env_of("production")  # the log stays in the pod
+    monkeypatch.setattr(kubernetes_objects, "PREDICTION_LOG_STORE", store)
+    monkeypatch.setattr(kubernetes_objects, "SERVICE_ACCOUNT", "predictions-writer")
+    assert env_of("production")["PREDICTION_LOG_SHIP_TO"] == f"{store}/production"
+    pod = objects(manifest("production"))["current-deployment.yaml"]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "predictions-writer"
 
 
 # --- errors -------------------------------------------------------------------------

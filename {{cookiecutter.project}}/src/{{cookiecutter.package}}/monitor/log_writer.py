@@ -81,7 +81,12 @@ class PredictionLog:
     """
 
     def __init__(
-        self, directory: Path, model_version: str, environment: str, features: list[str]
+        self,
+        directory: Path,
+        model_version: str,
+        environment: str,
+        features: list[str],
+        shipper: Any = None,
     ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory, self.version, self.environment = directory, model_version, environment
@@ -90,12 +95,15 @@ class PredictionLog:
         self.lock = threading.Lock()
         self.hour = ""
         self.handle: Any = None
+        self.shipper = shipper  # log_shipper.Shipper, or None: the files stay here
 
     def _writer(self, now: datetime) -> Any:
         hour = now.strftime(HOUR_FORMAT)
         if hour != self.hour:
-            self.close()
+            self._close_file()
             remove_old(self.directory, now)
+            if self.shipper is not None:
+                self.shipper.ship_soon(hour)  # the hours before this one are closed
             path = self.directory / file_name(hour, self.version)
             fresh = not path.exists()
             self.handle = path.open("a", newline="", encoding="utf-8")
@@ -129,11 +137,19 @@ class PredictionLog:
         head = [request_id, now_iso(now), self.version, self.environment, "refused"]
         self._write([[*head, " ".join(reason.split()), *self.empty]], now)
 
-    def close(self) -> None:
+    def _close_file(self) -> None:
         if self.handle is not None:
             self.handle.close()
             self.handle = None
             self.hour = ""
+
+    def close(self) -> None:
+        """Close this hour's file (the server stops): it is complete, so it is shipped too."""
+        with self.lock:
+            own = Path(self.handle.name) if self.handle is not None else None
+            self._close_file()
+            if self.shipper is not None:
+                self.shipper.ship_or_warn(None, own)
 
 
 class NoLog:
@@ -150,9 +166,17 @@ class NoLog:
 
 
 def from_environment(model_version: str, features: list[str]) -> PredictionLog | NoLog:
-    """The log under PREDICTION_LOG_DIR (default `monitoring/`), of SERVING_ENVIRONMENT."""
+    """The log under PREDICTION_LOG_DIR (default `monitoring/`), of SERVING_ENVIRONMENT,
+    its closed files copied to PREDICTION_LOG_SHIP_TO when that is set (log_shipper.py)."""
     if os.environ.get(SWITCH_VARIABLE, "on").strip().lower() in {"off", "0", "false", "no"}:
         return NoLog()
     directory = Path(os.environ.get(LOG_DIR_VARIABLE) or "monitoring")
     environment = os.environ.get(ENVIRONMENT_VARIABLE, "unknown")
-    return PredictionLog(directory, model_version, environment, features)
+    return PredictionLog(directory, model_version, environment, features, shipper(directory))
+
+
+def shipper(directory: Path) -> Any:
+    from {{ cookiecutter.package }}.monitor.log_shipper import SHIP_VARIABLE, Shipper
+
+    target = os.environ.get(SHIP_VARIABLE, "").strip()
+    return Shipper(directory, target) if target else None

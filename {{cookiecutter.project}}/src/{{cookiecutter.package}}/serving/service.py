@@ -272,6 +272,12 @@ class Classifier:
         """What produced the model that answers here."""
         return LINEAGE
 
+    @bentoml.on_shutdown
+    def close_prediction_log(self) -> None:
+        """The server stops: this worker's log file is complete (and shipped, if set)."""
+        if prediction_log.cache_info().currsize:  # a request of this worker opened it
+            prediction_log().close()
+
 
 # mypy does not apply class decorators: at run time Classifier is a bentoml Service.
 Classifier.add_asgi_middleware(RequestGuard)  # type: ignore[attr-defined]

@@ -39,7 +39,9 @@ from {{ cookiecutter.package }}.deploy.targets.kubernetes_settings import (
     MAX_REPLICAS,
     POD_SECURITY,
     PORT,
+    PREDICTION_LOG_STORE,
     RESOURCES,
+    SERVICE_ACCOUNT,
     SERVICE_PORT,
     TARGET_CPU_PERCENT,
     WARM_REPLICAS,
@@ -109,13 +111,21 @@ def probe(path: str, period: int, failures: int) -> dict[str, Any]:
     }
 
 
-def container(version: Version) -> dict[str, Any]:
+def container_env(environment: str) -> dict[str, str]:
+    """The server's variables: the environment its log rows name, and where its log goes."""
+    env = {**ENV, "SERVING_ENVIRONMENT": environment}
+    if PREDICTION_LOG_STORE:
+        env["PREDICTION_LOG_SHIP_TO"] = f"{PREDICTION_LOG_STORE.rstrip('/')}/{environment}"
+    return env
+
+
+def container(environment: str, version: Version) -> dict[str, Any]:
     return {
         "name": "bento",
         "image": version.image,
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
-        "env": [{"name": name, "value": value} for name, value in ENV.items()],
+        "env": [{"name": k, "value": v} for k, v in container_env(environment).items()],
         "resources": RESOURCES,
         # Loading the model may take a while: up to 60 s before liveness counts.
         "startupProbe": probe("/livez", period=2, failures=30),
@@ -135,9 +145,12 @@ def pod_template(environment: str, version: Version) -> dict[str, Any]:
             "annotations": {**scrape, "prometheus.io/path": "/metrics", **provenance(version)},
         },
         "spec": {
+            # An IAM role for the log store reaches the pod through its own projected
+            # token (IRSA, EKS Pod Identity), not through the Kubernetes API token.
+            **({"serviceAccountName": SERVICE_ACCOUNT} if SERVICE_ACCOUNT else {}),
             "automountServiceAccountToken": False,
             "securityContext": POD_SECURITY,
-            "containers": [container(version)],
+            "containers": [container(environment, version)],
             "volumes": [
                 {"name": name, "emptyDir": {"sizeLimit": size}}
                 for name, (_, size) in WRITABLE.items()

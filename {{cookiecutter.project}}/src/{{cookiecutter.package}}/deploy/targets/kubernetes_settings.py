@@ -19,6 +19,15 @@ RESOURCES = {
     "requests": {"cpu": "250m", "memory": "512Mi"},
     "limits": {"cpu": "1", "memory": "1Gi"},
 }
+# Where the pods copy their closed prediction log files, each environment's under
+# <this>/<environment> (docs/monitoring.md). The pods need write access there: an
+# IAM role bound to SERVICE_ACCOUNT. None: the files stay in the pod and go with it.
+{%- if cookiecutter.dvc_remote == "s3" %}
+PREDICTION_LOG_STORE: str | None = "s3://{{ cookiecutter.s3_remote_url.split('/')[2] }}/predictions/{{ cookiecutter.project }}"
+{%- else %}
+PREDICTION_LOG_STORE: str | None = None  # e.g. "s3://<bucket>/predictions/{{ cookiecutter.project }}"
+{%- endif %}
+SERVICE_ACCOUNT: str | None = None  # the pods' ServiceAccount (None: the namespace's default)
 # -------------------------------------------------------------------------------------
 
 PORT = 3000  # BentoML serves the API, /livez, /readyz and /metrics on one port
