@@ -123,5 +123,7 @@ def test_bento_carries_a_dockerfile_and_the_pinned_requirements(served_project: 
 
     assert (bento / "src" / "lineage.json").is_file()
     lineage = served_project.read_json("models/lineage.json")
+    card = (bento / "src" / "model-card.md").read_text()  # the card travels with the model
+    assert card.startswith(f"# Model card: `{lineage['model']['tag']}`")
     labels = yaml.safe_load((bento / "bento.yaml").read_text())["labels"]
     assert labels["model_tag"] == lineage["model"]["tag"]

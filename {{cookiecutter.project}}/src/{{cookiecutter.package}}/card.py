@@ -5,6 +5,7 @@ gate report into reports/model-card.md; `card_problems` says which required
 field is empty, and a high-risk promotion is refused until none is.
 """
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,21 @@ def metric_rows(metrics: dict[str, Any]) -> list[str]:
     return rows
 
 
-def render_card(card: dict[str, Any], lineage: dict[str, Any], gate: dict[str, Any] | None) -> str:
+NOT_GATED = "_The gates have not run on this model._"
+# The bento's copy is written before the gates run: they serve this very bento.
+IN_BENTO = (
+    "_This copy was packed before the gates ran (they serve this bento): their verdict "
+    "is in `reports/gate.md` of the commit that trained the model, and only a model "
+    "that passed them is promoted._"
+)
+
+
+def render_card(
+    card: dict[str, Any],
+    lineage: dict[str, Any],
+    gate: dict[str, Any] | None,
+    no_gate_note: str = NOT_GATED,
+) -> str:
     """reports/model-card.md: the owner's fields, then what the run measured and checked."""
     lines = [f"# Model card: `{lineage.get('model', {}).get('tag', 'not trained')}`", ""]
     for name, heading in REQUIRED.items():
@@ -71,9 +86,18 @@ def render_card(card: dict[str, Any], lineage: dict[str, Any], gate: dict[str, A
         "",
     ]
     if gate is None:
-        lines.append("_The gates have not run on this model._")
+        lines.append(no_gate_note)
     else:
         verdict = "passed" if gate.get("passed") else "FAILED"
         lines.append(f"{verdict} ({gate.get('mode')} mode):")
         lines += [f"- {g['name']}: {'pass' if g['passed'] else 'FAIL'}" for g in gate["gates"]]
     return "\n".join(lines) + "\n"
+
+
+def card_or_blank(root: Path) -> dict[str, Any]:
+    """The owner's card; blank (so the rendered card says "not filled in") with a warning."""
+    try:
+        return load_card(root)
+    except CardError as error:
+        print(f"WARNING: {error}: the model card says so", file=sys.stderr)
+        return {}

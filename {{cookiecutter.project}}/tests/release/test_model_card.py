@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package }}.card import CardError, card_problems, load_card, render_card
-from {{ cookiecutter.package }}.config import Paths
+from {{ cookiecutter.package }}.config import PACKAGE, Paths
+from {{ cookiecutter.package }}.files import write_json
 from {{ cookiecutter.package }}.release import ReleaseError
 from {{ cookiecutter.package }}.release.promotion import refuse_without_card
 
@@ -68,3 +69,36 @@ def test_a_missing_or_broken_card_is_a_one_line_error(tmp_path: Path):
         load_card(tmp_path)
     with pytest.raises(ReleaseError, match=r"needs its card: model-card\.yaml must be a mapping"):
         refuse_without_card(Paths(tmp_path), LINEAGE)
+
+
+def packable_project(root: Path) -> Paths:
+    """The files the bento's build context is staged from (see serving/bento.py)."""
+    p = Paths(root)
+    (root / "src" / PACKAGE).mkdir(parents=True)
+    (root / "src" / PACKAGE / "service.py").write_text("")
+    write_json(LINEAGE, p.lineage)
+    write_json({"features": {}}, p.reference)
+    (root / "bentofile.yaml").write_text((PROJECT_ROOT / "bentofile.yaml").read_text())
+    return p
+
+
+def test_the_card_travels_in_the_bento(tmp_path: Path):
+    from {{ cookiecutter.package }}.serving.bento import CARD_FILE, stage_context
+
+    p = packable_project(tmp_path)
+    write_card(tmp_path, owner="risk-analytics team")
+    packed = (stage_context(p) / CARD_FILE).read_text()
+    assert "## Owner\n\nrisk-analytics team" in packed
+    assert "`random_forest`" in packed and "packed before the gates ran" in packed
+    bentofile = yaml.safe_load((PROJECT_ROOT / "bentofile.yaml").read_text())
+    assert CARD_FILE in bentofile["include"]
+
+
+def test_a_card_edit_gives_another_bento_version(tmp_path: Path):
+    from {{ cookiecutter.package }}.serving.bento import content_version, stage_context
+
+    p = packable_project(tmp_path)
+    write_card(tmp_path, owner="one team")
+    before = content_version(stage_context(p), "digest")
+    write_card(tmp_path, owner="another team")
+    assert content_version(stage_context(p), "digest") != before

@@ -121,14 +121,9 @@ def markdown(result: dict[str, Any]) -> str:
 
 def write_model_card(p: Paths, result: dict[str, Any]) -> None:
     """reports/model-card.md: the owner's card with this run's lineage, metrics and gates."""
-    from {{ cookiecutter.package }}.card import CardError, load_card, render_card
+    from {{ cookiecutter.package }}.card import card_or_blank, render_card
 
-    try:
-        card = load_card(p.root)
-    except CardError as error:
-        card = {}
-        print(f"WARNING: {error}: the model card says so", file=sys.stderr)
-    text = render_card(card, lineage_or_nothing(p), result)
+    text = render_card(card_or_blank(p.root), lineage_or_nothing(p), result)
     (p.reports_dir / "model-card.md").write_text(text)
 
 

@@ -15,6 +15,7 @@ from {{ cookiecutter.package }}.files import file_digest, read_json
 from {{ cookiecutter.package }}.model_store import MODEL_FILE, register, stored_model_file
 
 REFERENCE_FILE = "reference.json"
+CARD_FILE = "model-card.md"
 
 
 def stage_context(p: Paths) -> Path:
@@ -29,7 +30,16 @@ def stage_context(p: Paths) -> Path:
     # What the monitor compares traffic with: it travels with the model.
     shutil.copyfile(p.reference, context / REFERENCE_FILE)
     shutil.copyfile(p.root / "bentofile.yaml", context / "bentofile.yaml")
+    (context / CARD_FILE).write_text(packed_card(p))
     return context
+
+
+def packed_card(p: Paths) -> str:
+    """The model card that travels with the model: the owner's fields and what the run
+    measured (the gates run after the bento is built: they serve it)."""
+    from {{ cookiecutter.package }}.card import IN_BENTO, card_or_blank, render_card
+
+    return render_card(card_or_blank(p.root), read_json(p.lineage), None, IN_BENTO)
 
 
 def content_version(context: Path, model_digest: str) -> str:
