@@ -1,12 +1,13 @@
-"""Batch scoring: a CSV file of records in, a CSV file of predictions out.
+"""Batch scoring: a CSV or Parquet file of records in, a file of predictions out.
 
 The same contract, features, model and decision rule as the service: rows
 are checked against contract.yaml, turned into model inputs by
 `build_features`, scored by the model the lineage names (from the model
 store, as the bento loads it) and decided by `decide`. The file is read in
-chunks, so memory stays flat however large it is. A row that breaks the
-contract is never dropped: it goes to the rejects file, as it was read, with
-the reason. docs/batch-scoring.md describes the files.
+chunks (CSV) or record batches (Parquet), so memory stays flat however large
+it is. A row that breaks the contract is never dropped: it goes to the
+rejects file (CSV, for a person to read), as it was read, with the reason.
+docs/batch-scoring.md describes the files.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -68,12 +69,8 @@ def rejects_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.rejects.csv")
 
 
-def refuse_parquet(path: Path) -> None:
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        raise ScoringError(
-            f"{path}: score reads and writes CSV only; Parquet needs pyarrow, "
-            "which this project's requirements.lock does not include"
-        )
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in PARQUET_SUFFIXES
 
 
 def check_header(columns: list[str], contract: Contract, source: Path) -> None:
@@ -173,11 +170,44 @@ def predictions(good: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:
     key = RECORD_ID if RECORD_ID in good.columns else ROW
     keys = good[RECORD_ID] if key == RECORD_ID else good.index + 1
     probability, label = scorer.answers(good) if len(good) else ([], [])
-    return pd.DataFrame({key: keys, PROBABILITY: probability, LABEL: label}, index=good.index)
+    # Typed even when empty: every chunk of a Parquet output has the same schema.
+    columns = {key: keys, PROBABILITY: np.asarray(probability, dtype="float64"),
+               LABEL: np.asarray(label, dtype="int64")}  # fmt: skip
+    return pd.DataFrame(columns, index=good.index)
 
 
 def read_chunks(source: Path, contract: Contract, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """The input in chunks; categorical columns and the id read as text, as in training."""
+    if is_parquet(source):
+        yield from read_parquet_chunks(source, contract, chunk_rows)
+    else:
+        yield from read_csv_chunks(source, contract, chunk_rows)
+
+
+def read_parquet_chunks(
+    source: Path, contract: Contract, chunk_rows: int
+) -> Iterator[pd.DataFrame]:
+    """Record batches, indexed by their rows' positions in the file, as CSV chunks are."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.ParquetFile(source)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise ScoringError(f"{source} is not a readable Parquet file: {error}") from None
+    check_header(table.schema_arrow.names, contract, source)
+    as_text = [*contract.csv_dtypes(), RECORD_ID]
+    start = 0
+    for batch in table.iter_batches(batch_size=chunk_rows):
+        chunk = batch.to_pandas()
+        chunk.index = range(start, start + len(chunk))
+        text = [name for name in as_text if name in chunk.columns]
+        chunk[text] = chunk[text].astype("str")  # a missing value stays missing
+        start += len(chunk)
+        yield chunk
+
+
+def read_csv_chunks(source: Path, contract: Contract, chunk_rows: int) -> Iterator[pd.DataFrame]:
     import pandas as pd
 
     dtype = {**contract.csv_dtypes(), RECORD_ID: "str"}
@@ -194,41 +224,84 @@ def read_chunks(source: Path, contract: Contract, chunk_rows: int) -> Iterator[p
 
 
 @contextlib.contextmanager
-def replaced_on_success(*targets: Path) -> Iterator[Sequence[TextIO]]:
-    """Write each target through a `.partial` sibling, renamed only if all succeed.
+def replaced_on_success(*targets: Path) -> Iterator[Sequence[Path]]:
+    """Paths to write each target through (`.partial` siblings), renamed only if all succeed.
 
     A failure halfway leaves no output that looks complete, and the previous
     output (if any) stays as it was.
     """
     partials = [target.with_name(target.name + ".partial") for target in targets]
-    with contextlib.ExitStack() as stack:
-        try:
-            handles: list[TextIO] = [stack.enter_context(p.open("w", newline="")) for p in partials]
-            yield handles
-        except BaseException:
-            stack.close()
-            for partial in partials:
-                partial.unlink(missing_ok=True)
-            raise
+    try:
+        yield partials
+    except BaseException:
+        for partial in partials:
+            partial.unlink(missing_ok=True)
+        raise
     for partial, target in zip(partials, targets, strict=True):
         os.replace(partial, target)
 
 
+TableWriter = Callable[["pd.DataFrame"], None]
+
+
+@contextlib.contextmanager
+def csv_writer(path: Path) -> Iterator[TableWriter]:
+    with path.open("w", newline="") as handle:
+        header = True
+
+        def write(frame: pd.DataFrame) -> None:
+            nonlocal header
+            frame.to_csv(handle, index=False, header=header, lineterminator="\n")
+            header = False
+
+        yield write
+
+
+@contextlib.contextmanager
+def parquet_writer(path: Path) -> Iterator[TableWriter]:
+    """One Parquet file, a row group per chunk; the first chunk's columns are its schema."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer: Any = None
+
+    def write(frame: pd.DataFrame) -> None:
+        nonlocal writer
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        writer.write_table(table.cast(writer.schema))
+
+    try:
+        yield write
+    finally:
+        if writer is not None:
+            writer.close()
+        else:  # an input without records: a file without rows
+            pq.write_table(pa.table({ROW: pa.array([], pa.int64())}), path)
+
+
+def table_writer(target: Path, path: Path) -> contextlib.AbstractContextManager[TableWriter]:
+    """A writer of `target`'s format (by its suffix) into `path`."""
+    return parquet_writer(path) if is_parquet(target) else csv_writer(path)
+
+
 def score_file(source: Path, output: Path, scorer: Scorer, chunk_rows: int = CHUNK_ROWS) -> Summary:
     """Score every row of `source` into `output`; rows that break the contract to the rejects."""
-    for path in (source, output):
-        refuse_parquet(path)
     if not source.exists():
         raise ScoringError(f"{source} does not exist")
     contract, rejects = load_contract(), rejects_path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     scored = rejected = 0
-    with replaced_on_success(output, rejects) as (scores_file, rejects_file):
-        for number, chunk in enumerate(read_chunks(source, contract, chunk_rows)):
+    with contextlib.ExitStack() as files:
+        scores_path, rejects_path_ = files.enter_context(replaced_on_success(output, rejects))
+        write_scores = files.enter_context(table_writer(output, scores_path))
+        write_rejects = files.enter_context(csv_writer(rejects_path_))
+        for chunk in read_chunks(source, contract, chunk_rows):
             good, bad = split_chunk(chunk, contract)
             answers = predictions(good, scorer)
-            answers.to_csv(scores_file, index=False, header=number == 0, lineterminator="\n")
-            bad.to_csv(rejects_file, index=False, header=number == 0, lineterminator="\n")
+            write_scores(answers)
+            write_rejects(bad)
             scored, rejected = scored + len(answers), rejected + len(bad)
     return Summary(scored, rejected, output, rejects)
 

@@ -172,13 +172,37 @@ def test_a_file_that_breaks_midway_leaves_the_previous_output(records, scorer, t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["records.csv", "scores.csv"]
 
 
-@pytest.mark.parametrize("name", ["records.parquet", "scores.PQ"])
-def test_parquet_is_refused_in_one_line(records, scorer, tmp_path, name):
-    source, output = (
-        (tmp_path / name, tmp_path / "s.csv") if "records" in name else (records, tmp_path / name)
+def test_parquet_in_and_out_scores_as_csv_does(records, scorer, tmp_path):
+    """Record batches and row groups instead of chunks: the same answers and rejects."""
+    frame = pd.read_csv(records, dtype=load_contract_dtypes())
+    column, top = first_numeric(parse_contract(CONTRACT_FILE.read_text()))
+    frame[column] = frame[column].astype("float64")
+    broken = [3, len(frame) - 2]
+    frame.loc[broken, column] = top + 1  # two rows break the contract
+    frame.to_parquet(tmp_path / "records.parquet", index=False)
+    write_csv(frame, tmp_path / "records.csv")
+    as_csv = score_file(tmp_path / "records.csv", tmp_path / "scores.csv", scorer, chunk_rows=100)
+    as_parquet = score_file(
+        tmp_path / "records.parquet", tmp_path / "scores.PQ", scorer, chunk_rows=100
     )
-    with pytest.raises(ScoringError, match="CSV only; Parquet needs pyarrow"):
-        score_file(source, output, scorer)
+    assert (as_parquet.scored, as_parquet.rejected) == (as_csv.scored, as_csv.rejected)
+    scores = pd.read_parquet(tmp_path / "scores.PQ")
+    assert scores.equals(pd.read_csv(tmp_path / "scores.csv"))
+    assert as_parquet.rejects == tmp_path / "scores.rejects.csv"
+    rejected = pd.read_csv(as_parquet.rejects)
+    assert rejected["row"].tolist() == [row + 1 for row in broken]
+    assert rejected["reason"].str.contains(column).all()
+
+
+def test_a_file_that_is_not_parquet_is_named(scorer, tmp_path):
+    (tmp_path / "records.parquet").write_text("id,width\n1,2\n")
+    with pytest.raises(ScoringError, match=r"records\.parquet is not a readable Parquet file"):
+        score_file(tmp_path / "records.parquet", tmp_path / "s.parquet", scorer)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["records.parquet"]
+
+
+def load_contract_dtypes() -> dict[str, str]:
+    return parse_contract(CONTRACT_FILE.read_text()).csv_dtypes()
 
 
 def test_an_empty_or_absent_file_is_named(scorer, tmp_path):

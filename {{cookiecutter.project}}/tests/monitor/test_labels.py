@@ -57,7 +57,24 @@ def test_bad_rows_are_refused_naming_the_line_and_nothing_is_stored(
     assert not (tmp_path / "store").exists()
 
 
-def test_parquet_is_refused_with_what_to_do(tmp_path, contract):
-    source = labels_file(tmp_path, "PAR1", "labels.parquet")
-    with pytest.raises(LabelError, match="CSV only; Parquet needs pyarrow"):
-        add_labels(source, contract, tmp_path / "store", set())
+def test_parquet_labels_are_read_as_csv_ones_are(tmp_path, contract):
+    import pandas as pd
+
+    label = contract.label_values[0]
+    rows = pd.DataFrame({"id": ["a1", "a2"], "label": [float(label), float(label)]})
+    rows.to_parquet(tmp_path / "labels.parquet", index=False)  # a label column as floats
+    added = add_labels(tmp_path / "labels.parquet", contract, tmp_path / "store", {"a1"})
+    assert (added.rows, added.unknown) == (2, 1)
+    assert load_labels(tmp_path / "store").to_dict() == {"a1": label, "a2": label}
+
+
+def test_a_bad_parquet_row_is_named_by_its_row(tmp_path, contract):
+    import pandas as pd
+
+    pd.DataFrame({"id": ["a1", ""], "label": [1, 1]}).to_parquet(tmp_path / "l.parquet")
+    with pytest.raises(LabelError, match="row 2: empty id"):
+        add_labels(tmp_path / "l.parquet", contract, tmp_path / "store", set())
+    (tmp_path / "broken.parquet").write_text("PAR1")
+    with pytest.raises(LabelError, match="is not a readable Parquet file"):
+        add_labels(tmp_path / "broken.parquet", contract, tmp_path / "store", set())
+    assert not (tmp_path / "store").exists()

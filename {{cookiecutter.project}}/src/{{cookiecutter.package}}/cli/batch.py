@@ -14,7 +14,8 @@ from {{ cookiecutter.package }}.cli.common import ENVIRONMENT, project
     "--output",
     required=True,
     type=click.Path(path_type=Path, dir_okay=False),
-    help="The predictions CSV; rows that break the contract go beside it, to <name>.rejects.csv.",
+    help="The predictions: Parquet if it ends in .parquet or .pq, else CSV; rows that break "
+    "the contract go beside it, to <name>.rejects.csv.",
 )
 @click.option("--model", "model_tag", help="Score with this model tag (default: the last trained).")
 @click.option("--env", "environment", type=ENVIRONMENT, help="Score with the model serving there.")
@@ -26,7 +27,7 @@ def score(
     environment: str | None,
     chunk_rows: int | None,
 ) -> None:
-    """Score a CSV file of records with the contract, features and model of the service."""
+    """Score a CSV or Parquet file of records with the service's contract, features and model."""
     from {{ cookiecutter.package }}.deploy.manifest import ManifestError
     from {{ cookiecutter.package }}.lineage import find_lineage
     from {{ cookiecutter.package }}.scoring import CHUNK_ROWS, ScoringError, load_scorer, score_file

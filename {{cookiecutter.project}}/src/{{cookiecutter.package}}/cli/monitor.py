@@ -50,7 +50,7 @@ def labels() -> None:
     help="Where to look for the predicted ids (default: every local environment's logs).",
 )
 def add(file: Path, logs: tuple[str, ...]) -> None:
-    """Check and store FILE (CSV: id,label[,time]); then `dvc add monitoring/labels`."""
+    """Check and store FILE (CSV or Parquet: id,label[,time]); then `dvc add monitoring/labels`."""
     from {{ cookiecutter.package }}.config import ENVIRONMENTS
     from {{ cookiecutter.package }}.contract import load_contract
     from {{ cookiecutter.package }}.monitor.labels import LabelError, add_labels

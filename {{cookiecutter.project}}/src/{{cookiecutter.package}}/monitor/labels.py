@@ -31,18 +31,35 @@ class Added:
     duplicated: int
 
 
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in {".parquet", ".pq"}
+
+
+def read_parquet_as_text(path: Path) -> pd.DataFrame:
+    """Every value as text, as the CSV reader gives it; whole-number floats as integers
+    (a label column with a gap is stored as floats)."""
+    import pyarrow as pa
+
+    try:
+        frame = pd.read_parquet(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise LabelError(f"{path} is not a readable Parquet file: {error}") from None
+    for name, column in frame.items():
+        if pd.api.types.is_float_dtype(column) and (column.dropna() % 1 == 0).all():
+            frame[name] = column.astype("Int64")
+    return frame.astype(object).where(frame.notna(), "").astype(str)
+
+
 def read_label_file(path: Path) -> pd.DataFrame:
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        raise LabelError(
-            f"{path}: CSV only; Parquet needs pyarrow, which this project does not install "
-            "(save the table as CSV with columns id,label[,time])"
-        )
     if not path.exists():
         raise LabelError(f"{path} does not exist")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise LabelError(f"{path} is not a readable CSV: {error}") from None
+    if is_parquet(path):
+        frame = read_parquet_as_text(path)
+    else:
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise LabelError(f"{path} is not a readable CSV: {error}") from None
     missing = [name for name in COLUMNS if name not in frame.columns]
     extra = sorted(set(frame.columns) - set(COLUMNS + OPTIONAL))
     if missing or extra:
@@ -56,17 +73,18 @@ def checked(frame: pd.DataFrame, contract: Contract, source: Path) -> pd.DataFra
     """The rows with integer labels; the first bad row is named by its line in the file."""
     allowed = {str(value): value for value in contract.label_values}
     for offset, row in enumerate(frame.itertuples(index=False)):
-        line = offset + 2  # line 1 is the header
+        # line 1 of a CSV file is its header
+        line = f"row {offset + 1}" if is_parquet(source) else f"line {offset + 2}"
         if not str(row.id).strip():
-            raise LabelError(f"{source}, line {line}: empty id")
+            raise LabelError(f"{source}, {line}: empty id")
         if str(row.label).strip() not in allowed:
             raise LabelError(
-                f"{source}, line {line}: label {row.label!r} is not one of "
+                f"{source}, {line}: label {row.label!r} is not one of "
                 f"{', '.join(allowed)} ({contract.label})"
             )
         when = pd.to_datetime(str(row.time), utc=True, errors="coerce") if "time" in frame else 0
         if pd.isna(when):
-            raise LabelError(f"{source}, line {line}: time {row.time!r} is not a date and time")
+            raise LabelError(f"{source}, {line}: time {row.time!r} is not a date and time")
     result = frame.assign(label=frame["label"].str.strip().map(allowed).astype(int))
     return result.assign(id=result["id"].str.strip())
 
