@@ -118,9 +118,11 @@ def test_a_feature_change_without_retraining_fails_parity(trained_copy: Project)
     gates = gates_by_name(trained_copy)
     parity = gates["training-serving parity"]
     assert parity["passed"] is False
-    difference = parity["evidence"]["max_abs_difference"]
-    assert difference > 1e-3
-    assert f"max |served - offline| = {difference:.3g} > 1e-09" in parity["message"]
+    assert parity["evidence"]["max_abs_difference"] > 1e-3
+    # Both paths see it: the served bento over HTTP, and the packed code in process.
+    for path, gap in parity["evidence"]["max_abs_difference_by_path"].items():
+        where = path.replace("_", " ")
+        assert f"max |{where} - offline| = {gap:.3g} > 1e-09" in parity["message"]
     # The same model is packed: only the feature definition moved.
     assert gates["packaging integrity"]["passed"], gates["packaging integrity"]["message"]
     assert "| training-serving parity | **FAIL** |" in result.stdout
@@ -204,7 +206,7 @@ BREAK_DATA = """
 import sys
 from pathlib import Path
 import numpy as np
-from {package}.files import write_csv
+from {package}.files import write_frame
 from {package}.sample_data import sample_frame
 frame, kind = sample_frame(), sys.argv[1]
 if kind == "missing-column":
@@ -215,7 +217,7 @@ elif kind == "shifted":
     frame["mean_area"] = frame["mean_area"] * 1000
 raw = Path("{raw}")
 raw.unlink()  # never write through a link into the DVC cache
-write_csv(frame, raw)
+write_frame(frame, raw)
 """
 
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 from act.harness import GitHubRepo, git, run_act
-from conftest import DEFAULTS, Project, copy_project, free_port
+from conftest import DEFAULTS, RAW, Project, copy_project, free_port
 
 from scripts.demo import Stopwatch
 
@@ -50,10 +50,14 @@ class Production:
 
 
 def sample_record(project: Project) -> dict[str, float]:
+    """The first row of the pinned data, without its label: a record the model accepts."""
     import csv
 
-    with (project.path / "data/features/eval_raw.csv").open() as handle:
-        return {k: float(v) for k, v in next(csv.DictReader(handle)).items()}
+    contract = project.path / "src" / project.package / "contract.yaml"
+    label = yaml.safe_load(contract.read_text())["label"]
+    with (project.path / RAW).open() as handle:
+        row = next(csv.DictReader(handle))
+    return {name: float(value) for name, value in row.items() if name != label}
 
 
 class Load(threading.Thread):

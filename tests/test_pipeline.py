@@ -35,8 +35,8 @@ from conftest import (
 # Every test here trains, or runs a generated project's own lint and tests.
 pytestmark = pytest.mark.slow
 
-TRAIN = "data/features/train.csv"
-EVAL = "data/features/eval.csv"
+TRAIN = "data/features/train.parquet"
+EVAL = "data/features/eval.parquet"
 # The stage whose deps record each data file in dvc.lock (the first that reads it).
 DATA_STAGES = {RAW: "validate", TRAIN: "train", EVAL: "evaluate"}
 

@@ -45,7 +45,7 @@ import psutil
 from {{ cookiecutter.package }}.config import paths, use_project_model_store
 from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.features import build_features
-from {{ cookiecutter.package }}.files import read_csv, read_json
+from {{ cookiecutter.package }}.files import read_frame, read_json
 
 HERE = Path(__file__).resolve().parent
 LEVELS = (1, 8, 32)
@@ -301,7 +301,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from {{ cookiecutter.package }}.serving.process import served
 
     use_project_model_store(paths().root)
-    rows = read_csv(paths().eval_raw)[load_contract().feature_names]
+    rows = read_frame(paths().eval_raw)[load_contract().feature_names]
     bodies = [json.dumps({"records": [r]}).encode() for r in rows.to_dict(orient="records")]
     tag = build_bento(paths())
     with contextlib.ExitStack() as stack:

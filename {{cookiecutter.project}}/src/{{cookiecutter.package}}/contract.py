@@ -187,9 +187,9 @@ def load_contract(path: Path = CONTRACT_FILE) -> Contract:
 
 def read_table(path: Path) -> pd.DataFrame:
     """A table of records (raw or featurized), with categorical columns read as text."""
-    from {{ cookiecutter.package }}.files import read_csv
+    from {{ cookiecutter.package }}.files import read_frame
 
-    return read_csv(path, dtype=load_contract().csv_dtypes())
+    return read_frame(path, dtype=load_contract().csv_dtypes())
 
 
 def _row_count_check(contract: Contract) -> pa.Check:

@@ -12,20 +12,32 @@ if TYPE_CHECKING:  # pandas loads where tables are read, not on every command
     import pandas as pd
 
 
-def read_csv(path: Path, dtype: dict[str, str] | None = None) -> pd.DataFrame:
+PARQUET = ".parquet"
+
+
+def read_frame(path: Path, dtype: dict[str, str] | None = None) -> pd.DataFrame:
+    """A table as `write_frame` wrote it: Parquet by its suffix, else CSV."""
     import pandas as pd
 
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing; run `dvc repro` (or `dvc pull`) first")
+    if path.suffix == PARQUET:
+        frame = pd.read_parquet(path)
+        return frame.astype({k: v for k, v in (dtype or {}).items() if k in frame.columns})
     # pandas' default converter reads back every float that to_csv wrote
     # bit-identical (tests/code/test_files.py), so training and the parity
     # check see exactly the same numbers.
     return pd.read_csv(path, dtype=dtype)
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
+def write_frame(frame: pd.DataFrame, path: Path) -> None:
+    """CSV for a table a person reads (the data), Parquet (`.parquet`) for the stages'
+    own tables: a tenth of the time to write and read, and every value exact."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, lineterminator="\n")
+    if path.suffix == PARQUET:
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False, lineterminator="\n")
 
 
 def write_json(data: Any, path: Path) -> None:

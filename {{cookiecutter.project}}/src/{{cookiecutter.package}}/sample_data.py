@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
 
-from {{ cookiecutter.package }}.files import write_csv
+from {{ cookiecutter.package }}.files import write_frame
 
 
 def sample_frame() -> pd.DataFrame:
@@ -22,4 +22,4 @@ def sample_frame() -> pd.DataFrame:
 
 
 def write_sample(path: Path) -> None:
-    write_csv(sample_frame(), path)
+    write_frame(sample_frame(), path)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,7 +24,7 @@ from {{ cookiecutter.package }} import gates, model_store
 from {{ cookiecutter.package }}.config import RISK_TIERS, Paths
 from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.features import build_features
-from {{ cookiecutter.package }}.files import file_digest, write_csv, write_json
+from {{ cookiecutter.package }}.files import file_digest, read_frame, write_frame, write_json
 from {{ cookiecutter.package }}.gates import data_contract as data_contract_module
 from {{ cookiecutter.package }}.gates import packaging as packaging_module
 from {{ cookiecutter.package }}.gates import parity as parity_module
@@ -60,6 +61,7 @@ SETTINGS = {
     "metric": "roc_auc",
     "thresholds": THRESHOLDS,
     "parity_tolerance": 1e-9,
+    "parity_rows": 2000,
     "fairness": FAIRNESS,
 }
 METRICS = {"model": {"roc_auc": 0.99}, "baseline": {"roc_auc": 0.5}}
@@ -84,13 +86,13 @@ def repo(tmp_path: Path, project_data, split_sample, model) -> Paths:
     settings = {**SETTINGS, "fairness": {**FAIRNESS, **group}}
     params = {"data": {"raw": "data/raw/your.csv"}, "evaluate": {"threshold": 0.5}}
     p.params.write_text(yaml.safe_dump({**params, "gate": settings}))
-    write_csv(project_data, p.raw_data)
+    write_frame(project_data, p.raw_data)
     featured = with_features(evaluation)
-    write_csv(featured, p.eval_features)
+    write_frame(featured, p.eval_features)
     alternate = evaluation.groupby(LABEL).cumcount() % 2
-    write_csv(evaluation.drop(columns=LABEL).assign(group=alternate), p.eval_raw)
+    write_frame(evaluation.drop(columns=LABEL).assign(group=alternate), p.eval_raw)
     matrix = model.predict_proba(build_features(evaluation))
-    write_csv(predictions_frame(featured, matrix, model.classes_, 0.5), p.predictions)
+    write_frame(predictions_frame(featured, matrix, model.classes_, 0.5), p.predictions)
     write_json(METRICS, p.metrics)
     p.deploy_dir.mkdir()
     return p
@@ -161,7 +163,7 @@ def test_data_gate_passes_the_data_with_its_evidence(repo, project_data):
 
 def break_data(repo: Paths, frame: pd.DataFrame) -> None:
     repo.raw_data.unlink()
-    write_csv(frame, repo.raw_data)
+    write_frame(frame, repo.raw_data)
 
 
 def missing_values(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -416,15 +418,35 @@ def test_without_the_production_model_the_stored_metric_is_used_and_said(repo):
 
 
 def offline_probabilities(repo: Paths) -> np.ndarray:
-    return pd.read_csv(repo.predictions)["probability"].to_numpy()
+    return read_frame(repo.predictions)["probability"].to_numpy()
 
 
-def serve(monkeypatch, answer) -> None:
-    monkeypatch.setattr(parity_module, "served_probabilities", lambda url, rows: answer)
+def serve(monkeypatch, answer) -> list[pd.Index]:
+    """The service, answering `answer[row]` for each row sent; the indexes of what was sent."""
+    sent: list[pd.Index] = []
+
+    def served(url, rows):
+        sent.append(rows.index)
+        return answer[rows.index.to_numpy()]
+
+    monkeypatch.setattr(parity_module, "served_probabilities", served)
     monkeypatch.setattr(parity_module, "request_schema_matches_contract", lambda url: [])
+    return sent
 
 
-def test_parity_passes_when_the_service_reproduces_the_offline_predictions(repo, monkeypatch):
+@pytest.fixture
+def parity_repo(repo: Paths, model) -> Paths:
+    """The repository with what the in-process check reads: the model and its threshold."""
+    repo.model.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, repo.model)
+    write_json({"params": {"evaluate": {"threshold": 0.5}}}, repo.lineage)
+    return repo
+
+
+def test_parity_passes_when_the_service_reproduces_the_offline_predictions(
+    parity_repo, monkeypatch
+):
+    repo = parity_repo
     serve(monkeypatch, offline_probabilities(repo))
     result = parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
     assert result.passed, result.message
@@ -432,14 +454,60 @@ def test_parity_passes_when_the_service_reproduces_the_offline_predictions(repo,
     assert result.evidence["rows"] == len(offline_probabilities(repo))
 
 
-def test_parity_fails_with_the_largest_difference(repo, monkeypatch):
-    served = offline_probabilities(repo).copy()
+def test_parity_fails_with_the_largest_difference(parity_repo, monkeypatch):
+    served = offline_probabilities(parity_repo).copy()
     served[7] += 0.25
     serve(monkeypatch, served)
-    result = parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
+    result = parity(GateInputs(parity_repo, SETTINGS, server_url="http://127.0.0.1:1"))
     assert result.passed is False
-    assert "max |served - offline| = 0.25 > 1e-09" in result.message
+    assert "max |over http - offline| = 0.25 > 1e-09" in result.message
     assert "features.py changed without retraining" in result.message
+
+
+def test_parity_checks_every_row_in_process_and_a_bounded_sample_over_http(
+    parity_repo, monkeypatch
+):
+    offline = offline_probabilities(parity_repo)
+    sent = serve(monkeypatch, offline)
+    settings = {**SETTINGS, "parity_rows": 10}
+    result = parity(GateInputs(parity_repo, settings, server_url="http://127.0.0.1:1"))
+    assert result.passed, result.message
+    assert result.evidence["rows"] == len(offline)
+    over_http = sent[0]
+    assert result.evidence["rows_over_http"] == len(over_http) < len(offline)
+    answered = read_frame(parity_repo.predictions)["prediction"]
+    assert set(answered.iloc[over_http]) == set(answered)  # every answered class
+    assert {int(np.argmin(offline)), int(np.argmax(offline))} <= set(over_http)
+
+
+def test_parity_in_process_catches_a_row_never_sent(parity_repo, monkeypatch):
+    """Features that changed for a few rows only: the in-process check sees every row."""
+    from {{ cookiecutter.package }} import features
+
+    offline = offline_probabilities(parity_repo)
+    sent = serve(monkeypatch, offline)
+    settings = {**SETTINGS, "parity_rows": 10}
+    real = features.build_features
+
+    def changed_for_one_row(raw):
+        built = real(raw)
+        row, numeric = built.index == unsent, built.select_dtypes("number").columns
+        built.loc[row, numeric] = built.loc[row, numeric] * 3 + 1
+        return built
+
+    parity(GateInputs(parity_repo, settings, server_url="http://127.0.0.1:1"))
+    unsent = next(row for row in range(len(offline)) if row not in set(sent[0]))
+    monkeypatch.setattr(features, "build_features", changed_for_one_row)
+    result = parity(GateInputs(parity_repo, settings, server_url="http://127.0.0.1:1"))
+    assert result.passed is False
+    assert "max |in process - offline|" in result.message
+
+
+def test_parity_without_a_sample_size_fails_closed(parity_repo, monkeypatch):
+    serve(monkeypatch, offline_probabilities(parity_repo))
+    settings = {key: value for key, value in SETTINGS.items() if key != "parity_rows"}
+    result = parity(GateInputs(parity_repo, settings, server_url="http://127.0.0.1:1"))
+    assert_failed_closed(result, "gate.parity_rows is missing")
 
 
 @pytest.mark.parametrize(
@@ -447,17 +515,21 @@ def test_parity_fails_with_the_largest_difference(repo, monkeypatch):
     [(lambda a: np.where(np.arange(len(a)) == 3, np.nan, a), "NaN"), (lambda a: a[:-1], "rows")],
     ids=["nan", "short"],
 )
-def test_parity_fails_closed_on_nan_or_missing_answers(repo, monkeypatch, served, reason):
-    serve(monkeypatch, served(offline_probabilities(repo)))
+def test_parity_fails_closed_on_nan_or_missing_answers(parity_repo, monkeypatch, served, reason):
+    repo = parity_repo
+    answer = served(offline_probabilities(repo))
+    monkeypatch.setattr(parity_module, "served_probabilities", lambda url, rows: answer)
+    monkeypatch.setattr(parity_module, "request_schema_matches_contract", lambda url: [])
     result = parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
     assert_failed_closed(result, reason)
 
 
-def test_parity_fails_closed_on_nan_offline_predictions(repo, monkeypatch):
+def test_parity_fails_closed_on_nan_offline_predictions(parity_repo, monkeypatch):
+    repo = parity_repo
     serve(monkeypatch, offline_probabilities(repo))
-    frame = pd.read_csv(repo.predictions)
+    frame = read_frame(repo.predictions)
     frame.loc[0, "probability"] = np.nan
-    write_csv(frame, repo.predictions)
+    write_frame(frame, repo.predictions)
     result = parity(GateInputs(repo, SETTINGS, server_url="http://127.0.0.1:1"))
     assert_failed_closed(result, "NaN")
 
@@ -466,7 +538,8 @@ def test_parity_fails_closed_without_a_served_bento(repo):
     assert_failed_closed(parity(inputs(repo)), "not served")
 
 
-def test_parity_reports_a_request_schema_that_drifted_from_the_contract(repo, monkeypatch):
+def test_parity_reports_a_request_schema_that_drifted_from_the_contract(parity_repo, monkeypatch):
+    repo = parity_repo
     serve(monkeypatch, offline_probabilities(repo))
     problem = "mean_radius: served range differs from the contract"
     monkeypatch.setattr(parity_module, "request_schema_matches_contract", lambda url: [problem])
@@ -541,11 +614,11 @@ def group_names(repo: Paths) -> tuple[str, str]:
 
 
 def predict(repo: Paths, predicted: np.ndarray) -> None:
-    write_csv(pd.DataFrame({"probability": 1.0, "prediction": predicted}), repo.predictions)
+    write_frame(pd.DataFrame({"probability": 1.0, "prediction": predicted}), repo.predictions)
 
 
 def test_fairness_passes_a_small_gap_with_its_evidence(repo):
-    truth = pd.read_csv(repo.eval_features)[LABEL].to_numpy()
+    truth = read_frame(repo.eval_features)[LABEL].to_numpy()
     predict(repo, truth)  # right in both groups: no gap
     result = fairness(inputs(repo, risk_tier="high"))
     assert result.passed, result.message
@@ -555,7 +628,7 @@ def test_fairness_passes_a_small_gap_with_its_evidence(repo):
 
 
 def test_fairness_fails_a_big_gap(repo):
-    raw, truth = pd.read_csv(repo.eval_raw), pd.read_csv(repo.eval_features)[LABEL]
+    raw, truth = read_frame(repo.eval_raw), read_frame(repo.eval_features)[LABEL]
     spec = settings_of(repo)["fairness"]
     # The model is right on every row of one group and wrong on every row of the other.
     classes = list(CONTRACT.label_values)
@@ -584,8 +657,8 @@ def test_fairness_fails_closed_when_it_cannot_compare(repo, spec, reason):
 
 
 def test_fairness_groups_by_value_without_a_split(repo):
-    raw = pd.read_csv(repo.eval_raw)
-    write_csv(raw.assign(site=np.where(raw.index % 2 == 0, "north", "south")), repo.eval_raw)
+    raw = read_frame(repo.eval_raw)
+    write_frame(raw.assign(site=np.where(raw.index % 2 == 0, "north", "south")), repo.eval_raw)
     spec = {**settings_of(repo)["fairness"], "group_column": "site", "split_at": None}
     result = fairness(inputs(repo, fairness=spec))
     assert set(result.evidence["by_group"]) == {"north", "south"}
@@ -593,8 +666,8 @@ def test_fairness_groups_by_value_without_a_split(repo):
 
 
 def test_fairness_fails_closed_when_evaluation_files_disagree(repo):
-    frame = pd.read_csv(repo.predictions)
-    write_csv(frame.iloc[:-3], repo.predictions)
+    frame = read_frame(repo.predictions)
+    write_frame(frame.iloc[:-3], repo.predictions)
     assert_failed_closed(fairness(inputs(repo)), "evaluation files disagree")
 
 

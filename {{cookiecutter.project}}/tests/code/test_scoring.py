@@ -19,7 +19,7 @@ from {{ cookiecutter.package }}.config import find_root
 from {{ cookiecutter.package }}.contract import CONTRACT_FILE, Contract, parse_contract
 from {{ cookiecutter.package }}.decision import decide
 from {{ cookiecutter.package }}.features import build_features, definition_hash
-from {{ cookiecutter.package }}.files import write_csv, write_json
+from {{ cookiecutter.package }}.files import write_frame, write_json
 from {{ cookiecutter.package }}.scoring import Scorer, ScoringError, rejects_path, score_file
 
 THRESHOLD = 0.5
@@ -34,7 +34,7 @@ def scorer(model) -> Scorer:
 def records(sample: pd.DataFrame, tmp_path: Path) -> Path:
     """The sample as a file of records (the label stays: extra columns are ignored)."""
     path = tmp_path / "records.csv"
-    write_csv(sample, path)
+    write_frame(sample, path)
     return path
 
 
@@ -76,7 +76,7 @@ def break_rows(records: Path, contract: Contract) -> pd.DataFrame:
     frame.loc[2, name] = str(high + 1)
     frame.loc[4, second] = "12,5"
     frame.loc[5, name] = None
-    write_csv(frame, records)
+    write_frame(frame, records)
     return frame
 
 
@@ -115,7 +115,7 @@ def test_a_categorical_value_outside_the_contract_is_a_reject(
     sample = sample.assign(
         site=["left", "right", "middle", None] * (len(sample) // 4) + ["left"] * (len(sample) % 4)
     )
-    write_csv(sample, tmp_path / "records.csv")
+    write_frame(sample, tmp_path / "records.csv")
     summary = score_file(tmp_path / "records.csv", tmp_path / "scores.csv", scorer)
     rejects = pd.read_csv(summary.rejects)
     assert set(rejects["site"]) == {"middle"}  # a missing site is allowed: nullable
@@ -125,7 +125,7 @@ def test_a_categorical_value_outside_the_contract_is_a_reject(
 
 def test_a_missing_contract_column_is_one_error_for_the_file(records, scorer, contract, tmp_path):
     name, _ = first_numeric(contract)
-    write_csv(pd.read_csv(records).drop(columns=[name]), records)
+    write_frame(pd.read_csv(records).drop(columns=[name]), records)
     output = tmp_path / "scores.csv"
     with pytest.raises(
         ScoringError,
@@ -155,7 +155,7 @@ def test_chunk_boundaries_change_nothing(records, scorer, contract, tmp_path, br
 def test_an_id_column_is_kept_as_text(records, scorer, tmp_path):
     frame = pd.read_csv(records)
     frame.insert(0, "id", [f"{n:05d}" for n in range(len(frame))])
-    write_csv(frame, records)
+    write_frame(frame, records)
     scores = pd.read_csv(score_file(records, tmp_path / "s.csv", scorer).output, dtype=str)
     assert list(scores.columns) == ["id", "probability", "label"]
     assert scores["id"].tolist() == frame["id"].tolist()  # leading zeros kept
@@ -180,7 +180,7 @@ def test_parquet_in_and_out_scores_as_csv_does(records, scorer, tmp_path):
     broken = [3, len(frame) - 2]
     frame.loc[broken, column] = top + 1  # two rows break the contract
     frame.to_parquet(tmp_path / "records.parquet", index=False)
-    write_csv(frame, tmp_path / "records.csv")
+    write_frame(frame, tmp_path / "records.csv")
     as_csv = score_file(tmp_path / "records.csv", tmp_path / "scores.csv", scorer, chunk_rows=100)
     as_parquet = score_file(
         tmp_path / "records.parquet", tmp_path / "scores.PQ", scorer, chunk_rows=100

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from {{ cookiecutter.package }}.cli import cli
 from {{ cookiecutter.package }}.config import Paths, load_params, raw_data_relative
 from {{ cookiecutter.package }}.contract import load_contract
-from {{ cookiecutter.package }}.files import write_csv
+from {{ cookiecutter.package }}.files import write_frame
 from {{ cookiecutter.package }}.monitor.alerts import publish_alerts
 from {{ cookiecutter.package }}.monitor.log_writer import PredictionLog
 from {{ cookiecutter.package }}.monitor.report_reader import load_report
@@ -46,7 +46,7 @@ def pinned(tmp_path_factory: pytest.TempPathFactory, project_data: pd.DataFrame)
     git(repo, "init", "--quiet", "--initial-branch", "main")
     dvc(repo, "init", "--quiet")
     dvc(repo, "remote", "add", "--default", "local", "../remote")
-    write_csv(project_data, Paths(repo).raw_data)
+    write_frame(project_data, Paths(repo).raw_data)
     dvc(repo, "add", "--quiet", RAW)
     git(repo, "add", "--all")
     git(repo, *identity, "commit", "--quiet", "-m", "Pin the data")

@@ -18,7 +18,7 @@ import pytest
 
 from {{ cookiecutter.package }}.config import Paths, paths, use_project_model_store
 from {{ cookiecutter.package }}.contract import load_contract
-from {{ cookiecutter.package }}.files import read_csv
+from {{ cookiecutter.package }}.files import read_frame
 
 
 def fuzz_reports(terminalreporter) -> list[dict[str, Any]]:
@@ -81,7 +81,7 @@ def client(service_url: str) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="session")
 def eval_rows(project: Paths) -> pd.DataFrame:
     """Held-out raw records, exactly as the service takes them."""
-    return read_csv(project.eval_raw)[load_contract().feature_names]
+    return read_frame(project.eval_raw)[load_contract().feature_names]
 
 
 @pytest.fixture

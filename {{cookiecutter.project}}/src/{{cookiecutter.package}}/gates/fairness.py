@@ -7,7 +7,7 @@ import pandas as pd
 
 from {{ cookiecutter.package }}.config import Paths
 from {{ cookiecutter.package }}.contract import load_contract, read_table
-from {{ cookiecutter.package }}.files import read_csv
+from {{ cookiecutter.package }}.files import read_frame
 from {{ cookiecutter.package }}.gates.base import (
     EPSILON,
     RERUN,
@@ -45,7 +45,7 @@ def fairness_groups(raw: pd.DataFrame, column: str, split_at: Any) -> np.ndarray
 
 
 def evaluation_frame(p: Paths, column: str, split_at: Any) -> pd.DataFrame:
-    raw, offline = read_table(p.eval_raw), read_csv(p.predictions)
+    raw, offline = read_table(p.eval_raw), read_frame(p.predictions)
     truth = read_table(p.eval_features)[load_contract().label]
     if not len(raw) == len(offline) == len(truth):
         raise ValueError(

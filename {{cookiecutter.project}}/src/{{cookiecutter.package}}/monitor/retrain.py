@@ -12,7 +12,7 @@ from typing import Any
 
 from {{ cookiecutter.package }}.config import Paths, load_params
 from {{ cookiecutter.package }}.contract import check_table, load_contract
-from {{ cookiecutter.package }}.files import dvc_md5, read_csv, write_csv
+from {{ cookiecutter.package }}.files import dvc_md5, read_frame, write_frame
 from {{ cookiecutter.package }}.github import open_issues, with_marker
 from {{ cookiecutter.package }}.monitor.alert_state import parse_state, state_marker
 from {{ cookiecutter.package }}.monitor.alerts import family_marker
@@ -67,12 +67,12 @@ def refresh_snapshot(p: Paths, environment: str, logs: Path, labels: Path) -> in
             f"only {len(labeled)} logged predictions of {environment} have labels; "
             f"monitor.retrain.min_rows asks for {config['min_rows']}: nothing proposed"
         )
-    current = read_csv(p.raw_data) if config["mode"] == "append" else labeled.iloc[:0]
+    current = read_frame(p.raw_data) if config["mode"] == "append" else labeled.iloc[:0]
     snapshot = refreshed_snapshot(current, labeled, config["mode"])
     problems = check_table(snapshot, contract)
     if problems:
         raise ValueError(f"the refreshed data breaks the contract: {'; '.join(problems)}")
-    write_csv(snapshot, p.raw_data)
+    write_frame(snapshot, p.raw_data)
     return len(labeled)
 
 

@@ -12,7 +12,7 @@ from {{ cookiecutter.package }}.config import load_params, paths
 from {{ cookiecutter.package }}.contract import load_contract, read_table
 from {{ cookiecutter.package }}.decision import decide
 from {{ cookiecutter.package }}.features import feature_names, raw_feature_names
-from {{ cookiecutter.package }}.files import write_csv, write_json
+from {{ cookiecutter.package }}.files import write_frame, write_json
 from {{ cookiecutter.package }}.lineage import build_lineage
 from {{ cookiecutter.package }}.model_store import register
 from {{ cookiecutter.package }}.monitor.reference import build_reference
@@ -106,7 +106,7 @@ def main() -> None:
     params = load_params()
     metrics, predictions, reference = evaluate(params)
     write_json(metrics, p.metrics)
-    write_csv(predictions, p.predictions)
+    write_frame(predictions, p.predictions)
     write_json(reference, p.reference)
     lineage = build_lineage(p, params, metrics)
     write_json(lineage, p.lineage)

@@ -6,7 +6,7 @@ from sklearn.model_selection import train_test_split
 from {{ cookiecutter.package }}.config import load_params, paths
 from {{ cookiecutter.package }}.contract import load_contract, read_table
 from {{ cookiecutter.package }}.features import build_features
-from {{ cookiecutter.package }}.files import write_csv
+from {{ cookiecutter.package }}.files import write_frame
 
 
 def split(raw: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -30,9 +30,9 @@ def main() -> None:
     params = load_params()["featurize"]
     raw = read_table(p.raw_data)
     train, evaluation = split(raw, params["test_size"], params["seed"])
-    write_csv(with_features(train), p.train_features)
-    write_csv(with_features(evaluation), p.eval_features)
+    write_frame(with_features(train), p.train_features)
+    write_frame(with_features(evaluation), p.eval_features)
     # The raw evaluation rows, as a caller would send them: the parity gate
     # replays them against the service, the drift monitor uses them as reference.
-    write_csv(evaluation.drop(columns=load_contract().label), p.eval_raw)
+    write_frame(evaluation.drop(columns=load_contract().label), p.eval_raw)
     print(f"featurize: {len(train)} training rows, {len(evaluation)} evaluation rows")
