@@ -9,6 +9,7 @@ starts) run with `make test-service` or `pytest tests/deploy`.
 import json
 import os
 import signal
+import socket
 import time
 
 import httpx
@@ -18,6 +19,7 @@ import pytest
 from {{ cookiecutter.package }}.cli.deploy import print_outcome
 from {{ cookiecutter.package }}.deploy import DeployError
 from {{ cookiecutter.package }}.deploy.targets.local import answers, pid_alive, stop_environment
+from {{ cookiecutter.package }}.serving.process import free_port
 
 
 def served_tag(env) -> str:
@@ -32,6 +34,25 @@ def kill(pids) -> None:
 
 def pids_of(entry) -> list[int]:
     return [int(pid) for pid, _ in entry["processes"]]
+
+
+def test_a_port_taken_before_the_version_binds_it_is_replaced(environment, monkeypatch):
+    """Between finding a port free and the server binding it, another process took it."""
+    from {{ cookiecutter.package }}.deploy.targets import local
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        ports = iter([taken])
+        monkeypatch.setattr(local, "free_port", lambda: next(ports, None) or free_port())
+        environment.manifest("one")
+        environment.deploy()
+        port = environment.entry("one")["port"]
+        assert port != taken
+        assert served_tag(environment) == "svc:one"
+        log = environment.target().log_path("version-one").read_text()
+        assert "Address already in use" in log  # the first start failed, the second serves
 
 
 def test_a_warm_version_is_refused_when_the_manifest_names_another_model(environment):

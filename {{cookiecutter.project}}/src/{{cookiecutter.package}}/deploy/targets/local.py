@@ -30,6 +30,8 @@ from {{ cookiecutter.package }}.config import PACKAGE, Paths
 from {{ cookiecutter.package }}.deploy.targets.processes import describe, owned_processes, record_tree
 from {{ cookiecutter.package }}.files import write_json
 from {{ cookiecutter.package }}.serving.process import (
+    PORT_ATTEMPTS,
+    PortTaken,
     free_port,
     serve_command,
     serving_environment,
@@ -97,6 +99,7 @@ class LocalTarget:
         self.state_file = self.dir / "state.json"
         self.routes_file = self.dir / "routes.json"
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.log_starts: dict[str, int] = {}  # log name -> its size when last spawned
 
     # -- state ---------------------------------------------------------------
     def load_state(self) -> dict[str, Any]:
@@ -158,9 +161,13 @@ class LocalTarget:
             and answers(self.router_url, "/-/routes")
         )
 
+    def log_path(self, log_name: str) -> Path:
+        return self.dir / "logs" / f"{log_name}.log"
+
     def _spawn(self, command: list[str], log_name: str, env: dict[str, str]) -> int:
-        log = (self.dir / "logs" / log_name).with_suffix(".log")
+        log = self.log_path(log_name)
         log.parent.mkdir(parents=True, exist_ok=True)
+        self.log_starts[log_name] = log.stat().st_size if log.exists() else 0
         with log.open("a") as output:
             process = subprocess.Popen(
                 command,
@@ -173,18 +180,28 @@ class LocalTarget:
         return process.pid
 
     def start_version(self, bento_tag: str) -> dict[str, Any]:
-        port, version = free_port(), bento_tag.split(":")[1]
+        """Serve `bento_tag` on a free port: another one if the port is taken between
+        finding it free and the server binding it."""
+        version = bento_tag.split(":")[1]
         name = f"version-{version}"
         # Prediction logs per version: what the drift monitor reads.
         logs = {
             "PREDICTION_LOG_DIR": str(self.dir / PREDICTIONS / version),
             "SERVING_ENVIRONMENT": self.environment,
         }
-        pid = self._spawn(self.serve(bento_tag, port), name, logs)
-        entry = {"port": port, "pid": pid}
-        self._wait(self.url(entry), pid, name, f"{name} did not become ready", timeout=120)
-        # Once ready, its workers exist: record them all (see processes.py).
-        return {**entry, "processes": record_tree(pid)}
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            port = free_port()
+            pid = self._spawn(self.serve(bento_tag, port), name, logs)
+            entry = {"port": port, "pid": pid}
+            try:
+                self._wait(self.url(entry), pid, name, f"{name} did not become ready", 120)
+            except PortTaken:
+                if attempt == PORT_ATTEMPTS:
+                    raise
+                continue
+            # Once ready, its workers exist: record them all (see processes.py).
+            return {**entry, "processes": record_tree(pid)}
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def start_router(self) -> dict[str, Any]:
         command = [sys.executable, "-m", "uvicorn", f"{PACKAGE}.serving.router:app"]
@@ -198,13 +215,19 @@ class LocalTarget:
     def _wait(
         self, url: str, pid: int, log_name: str, failure: str, timeout: float, path: str = "/readyz"
     ) -> None:
-        """Until `url` answers; if the process dies or time runs out, stop it and say why."""
+        """Until `url` answers; if the process dies or time runs out, stop it and say why
+        (PortTaken when it died because its port was taken)."""
+        log, since = self.log_path(log_name), self.log_starts.get(log_name, 0)
         deadline = time.monotonic() + timeout
         while not answers(url, path):
-            if not pid_alive(pid) or time.monotonic() > deadline:
+            died = not pid_alive(pid)
+            if died or time.monotonic() > deadline:
                 stop_tree(pid)
-                log = (self.dir / "logs" / f"{log_name}.log").read_text()[-2000:]
-                raise RuntimeError(f"{failure}:\n{log}")
+                with log.open() as text:
+                    text.seek(since)  # what this start wrote, not an earlier one
+                    output = text.read()[-2000:]
+                taken = died and "Address already in use" in output
+                raise (PortTaken if taken else RuntimeError)(f"{failure}:\n{output}")
             time.sleep(0.1)
 
 
