@@ -1,0 +1,86 @@
+"""The monitor on traffic the served bento logged itself: a quiet window, then one
+with a single feature shifted.
+
+The bento is served again with a log folder of its own (the session's service
+takes other tests' fuzzing and odd records); the two windows are told apart by
+the time of their rows, as the monitor tells windows apart.
+"""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package }}.config import load_params
+from {{ cookiecutter.package }}.contract import load_contract
+from {{ cookiecutter.package }}.files import read_json
+from {{ cookiecutter.package }}.monitor.log_reader import read_window
+from {{ cookiecutter.package }}.monitor.reference import logged_dtypes
+from {{ cookiecutter.package }}.monitor.run import signals
+
+pytestmark = pytest.mark.slow
+
+ROWS, BATCH = 1500, 250
+
+
+@pytest.fixture(scope="module")
+def monitored(bento_tag, tmp_path_factory):
+    """The bento served with its own log folder: (url, folder)."""
+    from {{ cookiecutter.package }}.serving.process import served
+
+    folder = tmp_path_factory.mktemp("monitored-logs")
+    with served(bento_tag, env={"PREDICTION_LOG_DIR": str(folder)}) as url:
+        yield url, folder
+
+
+def send(url: str, rows: pd.DataFrame) -> None:
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for start in range(0, len(rows), BATCH):
+            records = rows.iloc[start : start + BATCH]
+            cleaned = records.astype(object).where(records.notna(), None)
+            answer = client.post("/predict", json={"records": cleaned.to_dict("records")})
+            assert answer.status_code == 200, answer.text[:300]
+
+
+def shifted_column() -> str:
+    """A numeric column that may not be missing, with room above its values."""
+    return load_contract().required_names_of("numeric")[0]
+
+
+def shifted(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+    """`column` two standard deviations higher, within the contract's range."""
+    top = float(load_contract().features[column].max)  # type: ignore[arg-type]
+    moved = rows.copy()
+    moved[column] = np.minimum(rows[column] + 2 * rows[column].std(), top)
+    return moved
+
+
+def judge(project, folder, start: datetime, end: datetime) -> dict:
+    reference = read_json(project.reference)
+    lineage_id = read_json(project.lineage)["lineage_id"]
+    window = read_window(str(folder), logged_dtypes(reference), lineage_id, start, end)
+    limits = load_params(project.params)["monitor"]["thresholds"]["low"]
+    cfg = {"metric": "roc_auc", "limits": limits}
+    return {"rows": len(window.inputs), **signals(reference, window, pd.Series(dtype=int), cfg)}
+
+
+def test_served_traffic_drifts_on_the_shifted_feature_only(monitored, eval_rows, project):
+    url, folder = monitored
+    usual = eval_rows.sample(ROWS, replace=True, random_state=1).reset_index(drop=True)
+    began = datetime.now(UTC)
+    send(url, usual)
+    time.sleep(0.01)  # the rows of the two windows never share a microsecond
+    turned = datetime.now(UTC)
+    column = shifted_column()
+    send(url, shifted(usual.sample(frac=1, random_state=2), column))
+    ended = datetime.now(UTC) + timedelta(seconds=1)
+
+    quiet = judge(project, folder, began, turned)
+    assert quiet["rows"] == ROWS
+    assert quiet["input_drift"]["drifted"] == []
+    moved = judge(project, folder, turned, ended)
+    assert moved["rows"] == ROWS
+    assert moved["input_drift"]["drifted"] == [column]
