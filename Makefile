@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(abspath $(VENV))/bin
 MOTO_VENV := .cache/moto-venv
+# Mermaid's own parser, for the charts the generated project writes (tests/test_mermaid.py).
+MERMAID := tests/mermaid/node_modules/.installed
 PYTEST_ARGS ?=
 # One test worker per core; each test module stays on one worker, so a story
 # it shares is built once (see tests/conftest.py). PARALLEL= runs everything
@@ -23,12 +25,12 @@ help: ## List the targets
 demo: tools ## Bake a project with the default answers and run its whole story
 	$(BIN)/python scripts/demo.py
 
-test: tools $(MOTO_VENV)/.installed ## Run the template's tests (the run CI does)
+test: tools $(MOTO_VENV)/.installed $(MERMAID) ## Run the template's tests (the run CI does)
 	$(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS)
 
 # Everything but the slow tests (nothing trains, builds or serves): hooks, the bake
 # matrix, the workflows' security lint and triggers, the Kubernetes rendering.
-test-fast: tools ## The inner loop, under 90 s: `make test` without the slow tests
+test-fast: tools $(MERMAID) ## The inner loop, under 90 s: `make test` without the slow tests
 	$(BIN)/pytest -m "not slow and not exhaustive" $(PARALLEL) $(PYTEST_ARGS)
 
 tools: $(VENV)/.installed
@@ -42,6 +44,10 @@ $(VENV)/.installed: requirements-dev.lock
 $(MOTO_VENV)/.installed: requirements-moto.lock
 	@test -x $(MOTO_VENV)/bin/python || $(PYTHON) -m venv $(MOTO_VENV)
 	$(BIN)/uv pip sync --quiet --python $(MOTO_VENV)/bin/python --require-hashes requirements-moto.lock
+	@touch $@
+
+$(MERMAID): tests/mermaid/package-lock.json
+	cd tests/mermaid && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 bench: tools ## Time baking, the first and a no-op `dvc repro`; size of the project

@@ -52,6 +52,8 @@ def required_updates(root: Path) -> set[tuple[str, str]]:
     for directory in source_dirs(root):
         if any(directory.glob("requirements*.in")) or any(directory.glob("requirements*.lock")):
             needed.add(("pip", as_dependabot_dir(root, directory)))
+        if (directory / "package.json").exists():
+            needed.add(("npm", as_dependabot_dir(root, directory)))
     return needed
 
 
@@ -86,6 +88,7 @@ def test_generated_dependabot_covers_every_ecosystem(project):
 
 def test_template_dependabot_covers_its_ci_and_every_requirements_file():
     assert ("pip", "/{{cookiecutter.project}}") in required_updates(TEMPLATE)
+    assert ("npm", "/tests/mermaid") in required_updates(TEMPLATE)
     check_config(TEMPLATE)
 
 

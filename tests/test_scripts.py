@@ -19,7 +19,7 @@ SCRIPTS = sorted([*TEMPLATE.glob("scripts/*.py"), *TEMPLATE.glob("benchmarks/*.p
 # Not the template's own files, or rewritten by any Python run. The test cache
 # is written by the other test workers while this runs; each script is pointed
 # at a cache of its own instead (TEMPLATE_TEST_CACHE), which must stay empty.
-UNWATCHED = {".venv", ".git", "__pycache__", ".pytest_cache", ".cache"}
+UNWATCHED = {".venv", ".git", "__pycache__", ".pytest_cache", ".cache", "node_modules"}
 
 
 def tree_state(root: Path) -> dict[str, tuple[int, int]]:

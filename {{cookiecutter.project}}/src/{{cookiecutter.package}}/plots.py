@@ -86,21 +86,14 @@ GRID = np.linspace(0.0, 1.0, 11)
 
 
 def mermaid_chart(title: str, x: str, y: str, lines: dict[str, list[float]]) -> str:
-    """A Mermaid `xychart-beta` block: GitHub renders it in a comment, no image hosting.
+    """A Mermaid chart of curves: GitHub renders it in a comment, no image hosting.
 
     xychart-beta draws no legend, so the title says which line is which, in order.
     """
-    names = " then ".join(lines)
-    body = [
-        "```mermaid",
-        "xychart-beta",
-        f'    title "{title} ({names})"',
-        f'    x-axis "{x}" [{", ".join(f"{v:.1f}" for v in GRID)}]',
-        f'    y-axis "{y}" 0 --> 1',
-        *(f"    line [{', '.join(str(v) for v in values)}]" for values in lines.values()),
-        "```",
-    ]
-    return "\n".join(body)
+    from {{ cookiecutter.package }}.charts import xychart
+
+    grid = [f"{v:.1f}" for v in GRID]
+    return xychart(f"{title} ({' then '.join(lines)})", grid, lines, axes=(x, y))
 
 
 def comment_charts(candidate: dict[str, Any], base: dict[str, Any]) -> str:

@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from {{ cookiecutter.package }}.charts import xychart
+
 SCHEMA_VERSION = 1
 FAMILIES = ("input_drift", "prediction_drift", "data_quality", "quality")
 STATUSES = ("ok", "alert", "no_traffic")
@@ -46,13 +48,7 @@ def bin_labels(edges: list[float]) -> list[str]:
 
 def chart(title: str, x: list[str], series: dict[str, list[float]], kind: str = "bar") -> str:
     """A Mermaid xychart: the first series as bars (or lines), the rest as lines."""
-    lines = ["```mermaid", "xychart-beta", f'    title "{title}"']
-    lines.append("    x-axis [" + ", ".join(json.dumps(label) for label in x) + "]")
-    for index, (name, values) in enumerate(series.items()):
-        shape = kind if index == 0 else "line"
-        numbers = ", ".join(f"{v:.4g}" for v in values)
-        lines.append(f"    %% {name}\n    {shape} [{numbers}]")
-    return "\n".join([*lines, "```"])
+    return xychart(title, x, series, first=kind)
 
 
 def number(value: float | None) -> str:
