@@ -1,7 +1,7 @@
 """How the pipeline grows with the data: `dvc repro` from scratch at several sizes.
 
 For each size, a scratch clone of this repository (committed files only, in
-.cache/bench-repro/) gets the project's data (params.yaml `data.raw`)
+the system's temporary folder, removed afterwards) gets the project's data (params.yaml `data.raw`)
 resampled to that many rows, pins it (`dvc add`), and runs each stage on its
 own (`dvc repro --single-item <stage>`, in order), timing it and taking the
 peak RSS (the high-water mark of resident memory) of its process tree. The
@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,9 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, done.return
 
 
 def scratch_clone(root: Path, rows: int) -> Path:
-    clone = root / ".cache" / "bench-repro" / f"rows-{rows}"
-    shutil.rmtree(clone, ignore_errors=True)
-    clone.parent.mkdir(parents=True, exist_ok=True)
+    """A clone in the system's temporary folder: BentoML refuses to build a bento
+    whose path holds a hidden folder, such as .cache/."""
+    clone = Path(tempfile.mkdtemp(prefix=f"bench-repro-{rows}-")) / root.name
     subprocess.run(["git", "clone", "--quiet", str(root), str(clone)], check=True)
     return clone
 
@@ -99,7 +100,7 @@ def run_size(root: Path, rows: int) -> dict[str, Any]:
     figures["pin"] = measured([*dvc, "add", "--quiet", str(raw.relative_to(clone))], clone, env)
     for stage in STAGES:
         figures[stage] = measured([*dvc, "repro", "--single-item", stage], clone, env)
-    shutil.rmtree(clone, ignore_errors=True)
+    shutil.rmtree(clone.parent, ignore_errors=True)
     return figures
 
 
