@@ -109,10 +109,12 @@ def s3_endpoint(tmp_path_factory) -> Iterator[str]:
 def s3_seed(tmp_path_factory, trained_project: Project, s3_endpoint: str) -> Path:
     """The trained default project as the s3 variant, its data and outputs in the bucket.
 
-    The variants differ only in files no DVC stage depends on (workflows,
-    bootstrap.py, docs): the s3 bake laid over a copy of the trained project is
-    that variant trained, which `dvc status` confirms. The run cache stays
-    behind, for the workflow's `make push` to send.
+    The variants differ in files no DVC stage depends on (workflows,
+    bootstrap.py, docs) and in bentofile.yaml (the s3 variant's bento also packs
+    s3fs, for the pods' log shipper): the s3 bake laid over a copy of the
+    trained project is that variant trained once the gate stage, which builds
+    the bento, runs again; `dvc status` confirms. The run cache stays behind,
+    for the workflow's `make push` to send.
     """
     root = tmp_path_factory.mktemp("s3-seed")
     copy = copy_project(trained_project, root)
@@ -122,6 +124,9 @@ def s3_seed(tmp_path_factory, trained_project: Project, s3_endpoint: str) -> Pat
     project = s3_project(copy.path, copy.venv, root / "unused", s3_endpoint)
     project.dvc("remote", "modify", "storage", "url", answers["s3_remote_url"])
     project.dvc("remote", "modify", "--local", "storage", "endpointurl", s3_endpoint)
+    status = project.dvc("status").stdout
+    assert status.split() == ["gate:", "changed", "deps:", "modified:", "bentofile.yaml"], status
+    project.dvc("repro", "gate")
     status = project.dvc("status").stdout
     assert "Data and pipelines are up to date" in status, status
     return bare_seed(project, root)
