@@ -104,9 +104,19 @@ def run(
     if check and result.returncode != 0:
         raise CommandFailed(
             f"{command} exited {result.returncode} in {cwd}\n"
+            f"{failures(result.stdout)}"
             f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
         )
     return result
+
+
+def failures(stdout: str) -> str:
+    """A pytest run's failure section, which a coverage report after it would push out
+    of the output's tail."""
+    start = stdout.find("= FAILURES =")
+    if start < 0:
+        return ""
+    return f"--- failures ---\n{stdout[start:start + 8000]}\n"
 
 
 def bake(output_dir: Path, **answers: Any) -> Path:
