@@ -9,6 +9,7 @@ the caller got back.
 
 import csv
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,35 +66,55 @@ def merged_batches(client) -> float:
     return total - single
 
 
+CALLERS = 32
+
+
 def test_concurrent_callers_each_get_their_own_answers(
     client, service_url, eval_rows, offline_probability
 ):
-    """64 callers at once, 1 to 4 rows each: merged into batches, answered per caller."""
+    """32 callers at once, twice, 1 to 4 rows each: merged into batches, answered per caller.
+
+    Each caller connects first and all send together (a barrier): on a busy
+    machine callers that connect as they go arrive one by one, and nothing
+    is left to merge.
+    """
     import httpx
 
-    calls = [eval_rows.iloc[i : i + 1 + i % 4] for i in range(64)]
+    calls = [eval_rows.iloc[i : i + 1 + i % 4] for i in range(2 * CALLERS)]
     expected = [offline_probability(rows) for rows in calls]
+    together = threading.Barrier(CALLERS)
 
-    def call(rows):
-        # A request queued longer than max_latency_ms is shed with a 503 (a busy
-        # machine, not a wrong answer): retried, as a client of the service would.
+    def caller(index: int) -> list:
+        answers = []
         with httpx.Client(base_url=service_url, timeout=60) as own:
-            for _retry in range(5):
-                answer = own.post("/predict", json={"records": rows.to_dict(orient="records")})
-                if answer.status_code != 503:
-                    break
-                time.sleep(0.5)
-            return answer
+            own.get("/readyz")  # connected before the race
+            for rows in (calls[index], calls[index + CALLERS]):
+                together.wait()
+                answers.append(post_until_not_shed(own, rows))
+        return answers
 
     merged_before = merged_batches(client)
     for _attempt in range(3):  # until the server has merged some requests
-        with ThreadPoolExecutor(max_workers=32) as pool:
-            answers = [probabilities(r) for r in pool.map(call, calls)]
-        for got, want in zip(answers, expected, strict=True):
+        with ThreadPoolExecutor(max_workers=CALLERS) as pool:
+            waves = list(pool.map(caller, range(CALLERS)))
+        answers = [wave[0] for wave in waves] + [wave[1] for wave in waves]
+        for got, want in zip(map(probabilities, answers), expected, strict=True):
             assert got == pytest.approx(want, abs=1e-12)
         if merged_batches(client) > merged_before:
             break
     assert merged_batches(client) > merged_before, "no two requests were ever batched"
+
+
+def post_until_not_shed(client, rows):
+    """A request queued longer than max_latency_ms is shed with a 503 (a busy machine,
+    not a wrong answer): retried with a growing pause, as a client of the service would
+    (up to about 15 s in all)."""
+    for retry in range(8):
+        answer = client.post("/predict", json={"records": rows.to_dict(orient="records")})
+        if answer.status_code != 503:
+            break
+        time.sleep(min(0.25 * 2**retry, 4))
+    return answer
 
 
 def as_logged(row: dict[str, str], features: list[str]) -> dict:
