@@ -1,5 +1,5 @@
-"""The monitor on traffic the served bento logged itself: a quiet window, then one
-with a single feature shifted.
+"""The monitor on traffic the served bento logged itself: a quiet window, one with
+a single feature shifted, and one whose late labels no longer match (concept drift).
 
 The bento is served again with a log folder of its own (the session's service
 takes other tests' fuzzing and odd records); the two windows are told apart by
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package }}.config import load_params
-from {{ cookiecutter.package }}.contract import load_contract
+from {{ cookiecutter.package }}.contract import load_contract, read_table
 from {{ cookiecutter.package }}.files import read_json
 from {{ cookiecutter.package }}.monitor.log_reader import read_window
 from {{ cookiecutter.package }}.monitor.reference import logged_dtypes
@@ -58,13 +58,24 @@ def shifted(rows: pd.DataFrame, column: str) -> pd.DataFrame:
     return moved
 
 
-def judge(project, folder, start: datetime, end: datetime) -> dict:
+def limits(project) -> dict:
+    return load_params(project.params)["monitor"]["thresholds"]["low"]
+
+
+def judge(project, folder, start: datetime, end: datetime, labels=None) -> dict:
     reference = read_json(project.reference)
     lineage_id = read_json(project.lineage)["lineage_id"]
     window = read_window(str(folder), logged_dtypes(reference), lineage_id, start, end)
-    limits = load_params(project.params)["monitor"]["thresholds"]["low"]
-    cfg = {"metric": "roc_auc", "limits": limits}
-    return {"rows": len(window.inputs), **signals(reference, window, pd.Series(dtype=int), cfg)}
+    cfg = {"metric": load_params(project.params)["monitor"]["metric"], "limits": limits(project)}
+    known = labels if labels is not None else pd.Series(dtype=int)
+    return {"rows": len(window.inputs), **signals(reference, window, known, cfg)}
+
+
+def flipped(labels: pd.Series, share: float) -> pd.Series:
+    """`share` of the labels changed to the next class: the same inputs now mean otherwise."""
+    classes = sorted(labels.unique())
+    other = labels.map(lambda label: classes[(classes.index(label) + 1) % len(classes)])
+    return labels.where(np.random.default_rng(4).random(len(labels)) >= share, other)
 
 
 def test_served_traffic_drifts_on_the_shifted_feature_only(monitored, eval_rows, project):
@@ -84,3 +95,22 @@ def test_served_traffic_drifts_on_the_shifted_feature_only(monitored, eval_rows,
     moved = judge(project, folder, turned, ended)
     assert moved["rows"] == ROWS
     assert moved["input_drift"]["drifted"] == [column]
+
+
+def test_late_labels_that_no_longer_match_drop_realized_quality_only(monitored, eval_rows, project):
+    url, folder = monitored
+    truth = read_table(project.eval_features)[load_contract().label]
+    drawn = eval_rows.sample(ROWS, replace=True, random_state=3)
+    ids = [f"concept-{n}" for n in range(ROWS)]
+    began = datetime.now(UTC)
+    send(url, drawn.reset_index(drop=True).assign(id=ids))
+    ended = datetime.now(UTC) + timedelta(seconds=1)
+    labels = flipped(pd.Series(truth.iloc[drawn.index].to_numpy(), index=ids), share=0.4)
+
+    found = judge(project, folder, began, ended, labels)
+    assert found["rows"] == ROWS
+    assert found["input_drift"]["drifted"] == []  # the callers send what they always sent
+    realized = found["quality"]["realized"]
+    assert realized["labelled_rows"] == ROWS
+    assert realized["drop"] >= limits(project)["quality_drop"]
+    assert found["quality"]["breached"]
