@@ -1,9 +1,11 @@
 """The monitor on traffic the served bento logged itself: a quiet window, one with
 a single feature shifted, and one whose late labels no longer match (concept drift).
 
-The bento is served again with a log folder of its own (the session's service
-takes other tests' fuzzing and odd records); the two windows are told apart by
-the time of their rows, as the monitor tells windows apart.
+The session's service logs every test's requests; tests run one at a time, so
+a window bounded by the times around a test's own requests holds only them,
+as the monitor tells windows apart by the time of their rows. (A second
+server on the same BentoML home would wipe the first one's Prometheus files,
+which the batching test reads.)
 """
 
 import time
@@ -26,14 +28,10 @@ pytestmark = pytest.mark.slow
 ROWS, BATCH = 1500, 250
 
 
-@pytest.fixture(scope="module")
-def monitored(bento_tag, tmp_path_factory):
-    """The bento served with its own log folder: (url, folder)."""
-    from {{ cookiecutter.package }}.serving.process import served
-
-    folder = tmp_path_factory.mktemp("monitored-logs")
-    with served(bento_tag, env={"PREDICTION_LOG_DIR": str(folder)}) as url:
-        yield url, folder
+@pytest.fixture
+def monitored(service_url, prediction_log_dir):
+    """The session's service and its log folder: (url, folder)."""
+    return service_url, prediction_log_dir
 
 
 def send(url: str, rows: pd.DataFrame) -> None:
