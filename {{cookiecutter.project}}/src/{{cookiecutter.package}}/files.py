@@ -12,7 +12,12 @@ if TYPE_CHECKING:  # pandas loads where tables are read, not on every command
     import pandas as pd
 
 
-PARQUET = ".parquet"
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def is_parquet(path: Path) -> bool:
+    """A table file in Parquet, by its suffix (any case); CSV otherwise."""
+    return path.suffix.lower() in PARQUET_SUFFIXES
 
 
 def read_frame(path: Path, dtype: dict[str, str] | None = None) -> pd.DataFrame:
@@ -21,7 +26,7 @@ def read_frame(path: Path, dtype: dict[str, str] | None = None) -> pd.DataFrame:
 
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing; run `dvc repro` (or `dvc pull`) first")
-    if path.suffix == PARQUET:
+    if is_parquet(path):
         frame = pd.read_parquet(path)
         return frame.astype({k: v for k, v in (dtype or {}).items() if k in frame.columns})
     # pandas' default converter reads back every float that to_csv wrote
@@ -34,7 +39,7 @@ def write_frame(frame: pd.DataFrame, path: Path) -> None:
     """CSV for a table a person reads (the data), Parquet (`.parquet`) for the stages'
     own tables: a tenth of the time to write and read, and every value exact."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == PARQUET:
+    if is_parquet(path):
         frame.to_parquet(path, index=False)
     else:
         frame.to_csv(path, index=False, lineterminator="\n")

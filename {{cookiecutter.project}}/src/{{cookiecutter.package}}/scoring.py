@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from {{ cookiecutter.package }}.contract import Contract, Feature, load_contract
+from {{ cookiecutter.package }}.files import is_parquet
 from {{ cookiecutter.package }}.monitor.log_writer import RECORD_ID
 
 if TYPE_CHECKING:  # pandas loads when a file is scored, not on every command
@@ -33,7 +34,6 @@ CHUNK_ROWS = 50_000
 ROW = "row"  # the record's position in the input file, 1 for the first record
 REASON = "reason"
 PROBABILITY, LABEL = "probability", "label"
-PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 class ScoringError(ValueError):
@@ -67,10 +67,6 @@ class Summary:
 def rejects_path(output: Path) -> Path:
     """`scores.csv` -> `scores.rejects.csv`, beside it."""
     return output.with_name(f"{output.stem}.rejects.csv")
-
-
-def is_parquet(path: Path) -> bool:
-    return path.suffix.lower() in PARQUET_SUFFIXES
 
 
 def check_header(columns: list[str], contract: Contract, source: Path) -> None:

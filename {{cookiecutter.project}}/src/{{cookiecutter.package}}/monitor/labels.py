@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from {{ cookiecutter.package }}.contract import Contract
+from {{ cookiecutter.package }}.files import is_parquet
 
 COLUMNS = ["id", "label"]
 OPTIONAL = ["time"]
@@ -29,10 +30,6 @@ class Added:
     rows: int
     unknown: int
     duplicated: int
-
-
-def is_parquet(path: Path) -> bool:
-    return path.suffix.lower() in {".parquet", ".pq"}
 
 
 def read_parquet_as_text(path: Path) -> pd.DataFrame:
