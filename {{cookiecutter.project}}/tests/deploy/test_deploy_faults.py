@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import time
+from pathlib import Path
 
 import httpx
 import psutil
@@ -179,6 +180,19 @@ def test_served_processes_inherit_no_secrets(environment, monkeypatch):
         assert "PATH" in environ
     assert "PREDICTION_LOG_DIR" in environ_of(environment.entry("one")["pid"])
     assert "ROUTES_FILE" in environ_of(state["router"]["pid"])
+
+
+def test_each_version_has_a_bentoml_home_of_its_own(environment, monkeypatch, tmp_path):
+    """Two versions on one home would wipe each other's /metrics (serving.process.server_home)."""
+    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "store"))
+    environment.manifest("two", previous="one")
+    environment.deploy()
+    homes = {
+        name: environ_of(environment.entry(name)["pid"])["BENTOML_HOME"] for name in ("one", "two")
+    }
+    assert homes["one"] != homes["two"]
+    for home in homes.values():
+        assert (Path(home) / "bentos").resolve() == (tmp_path / "store" / "bentos").resolve()
 
 
 @pytest.mark.slow  # three deploys or more, with cold starts

@@ -1,5 +1,6 @@
 """Health, metrics and lineage endpoints of the served bento."""
 
+import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -37,6 +38,19 @@ def test_metrics_count_predict_requests_by_status(client, record):
 
     assert after.get("200", 0) - before.get("200", 0) >= 1
     assert after.get("400", 0) - before.get("400", 0) >= 1
+
+
+def test_a_second_server_leaves_the_first_ones_metrics(client, record, bento_tag):
+    """BentoML empties its Prometheus folder when a server starts: on one shared home,
+    starting a second server (a warm previous version, a gate) would zero the first's
+    /metrics, which the canary analysis reads. Each server has a home of its own."""
+    from {{ cookiecutter.package }}.serving.process import served
+
+    assert client.post("/predict", json={"records": [record]}).status_code == 200
+    before = request_counts(client)
+    with served(bento_tag) as second:
+        assert httpx.get(f"{second}/readyz", timeout=5).status_code == 200
+        assert request_counts(client) == before
 
 
 def test_metrics_expose_latency_and_batch_size(client, record):

@@ -35,6 +35,36 @@ def serving_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**kept, **(extra or {})}
 
 
+# BentoML keeps a server's Prometheus files in $BENTOML_HOME/prometheus_multiproc_dir
+# and empties that folder whenever a server starts: two servers on one home (the
+# current version and the warm previous one, a gate beside a deployed version)
+# would wipe each other's /metrics, which the canary analysis reads. So each
+# server gets a home of its own that links to the shared stores.
+SHARED_STORES = ("bentos", "models", "envs")
+
+
+def shared_bentoml_home() -> Path:
+    """The BentoML home this process uses: $BENTOML_HOME, else BentoML's default."""
+    return Path(os.environ.get("BENTOML_HOME") or Path.home() / "bentoml")
+
+
+def server_home(home: Path) -> dict[str, str]:
+    """Make `home` a BentoML home sharing this process's stores; its environment setting.
+
+    The links are made anew each time: a home that outlives a checkout (a
+    runner's DEPLOY_STATE_DIR) must point at the stores of the current one.
+    """
+    shared = shared_bentoml_home()
+    home.mkdir(parents=True, exist_ok=True)
+    for store in SHARED_STORES:
+        (shared / store).mkdir(parents=True, exist_ok=True)
+        link = home / store
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to((shared / store).absolute(), target_is_directory=True)
+    return {"BENTOML_HOME": str(home)}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -156,7 +186,8 @@ def served(bento_tag: str, timeout: float = 90, env: dict[str, str] | None = Non
     with tempfile.TemporaryDirectory(prefix="serve-") as scratch:
         # Gate and test traffic must not pollute the logs the drift monitor reads.
         monitoring = str(Path(scratch) / "monitoring")
-        environment = serving_environment({"PREDICTION_LOG_DIR": monitoring, **(env or {})})
+        home = server_home(Path(scratch) / "bentoml")
+        environment = serving_environment({"PREDICTION_LOG_DIR": monitoring, **home, **(env or {})})
         for attempt in range(1, PORT_ATTEMPTS + 1):
             port = free_port()
             with ExitStack() as server:

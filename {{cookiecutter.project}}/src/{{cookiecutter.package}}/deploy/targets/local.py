@@ -4,7 +4,8 @@ State lives in .deploy/<env>/ (git-ignored): state.json (which version runs
 on which port; the pid and start time of every process it owns; what was
 verified when it started; which versions are kept warm after a rollback, and
 until when), routes.json (what the router sends where), logs, prediction logs
-per version, and a lock file so two deploys to one environment never
+per version, a BentoML home per version (homes/<version>, sharing the bento
+and model stores), and a lock file so two deploys to one environment never
 interleave. Served processes get an allow-listed environment
 (`serving_environment`): no secret of the deploy job lives on in them.
 DEPLOY_STATE_DIR moves it out of the checkout: a runner's next checkout
@@ -34,6 +35,7 @@ from {{ cookiecutter.package }}.serving.process import (
     PortTaken,
     free_port,
     serve_command,
+    server_home,
     serving_environment,
     still_running,
     stop_processes,
@@ -184,14 +186,16 @@ class LocalTarget:
         finding it free and the server binding it."""
         version = bento_tag.split(":")[1]
         name = f"version-{version}"
-        # Prediction logs per version: what the drift monitor reads.
-        logs = {
+        # Prediction logs per version (what the drift monitor reads), and a
+        # BentoML home per version (see server_home).
+        settings = {
             "PREDICTION_LOG_DIR": str(self.dir / PREDICTIONS / version),
             "SERVING_ENVIRONMENT": self.environment,
+            **server_home(self.dir / "homes" / version),
         }
         for attempt in range(1, PORT_ATTEMPTS + 1):
             port = free_port()
-            pid = self._spawn(self.serve(bento_tag, port), name, logs)
+            pid = self._spawn(self.serve(bento_tag, port), name, settings)
             entry = {"port": port, "pid": pid}
             try:
                 self._wait(self.url(entry), pid, name, f"{name} did not become ready", 120)
