@@ -237,6 +237,20 @@ def test_a_dependency_bump_retrains_and_the_lineage_names_the_new_lock(
     assert new_hash == "sha256:" + sha256(project.path / "requirements.lock")
 
 
+def test_the_gate_reruns_for_the_production_manifest_alone(
+    trained_project: Project, tmp_path: Path
+) -> None:
+    """The gate compares with production: an Argo CD file or a staging promotion
+    must not rebuild and re-serve the bento (.dvcignore)."""
+    project = copy_project(trained_project, tmp_path)
+    argocd = project.path / "deploy/k8s/argocd/application-production.yaml"
+    argocd.write_text(argocd.read_text() + "# edited by hand\n")
+    (project.path / "deploy/staging.yaml").write_text("environment: staging\n")
+    assert json.loads(project.dvc("status", "--json").stdout) == {}
+    (project.path / "deploy/production.yaml").write_text("environment: production\n")
+    assert "deploy" in project.dvc("status", "gate").stdout
+
+
 # --- lineage of the shared trained project (read only) --------------------------------
 
 
