@@ -146,6 +146,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.poll()  # collect its exit status: no zombie left behind
 
 
+# Written here rather than with a process library such as mirakuru, which
+# does start, wait-for-URL and stop: it merges os.environ into the server's
+# environment (the allow-list above would be lost, and a deploy job's tokens
+# with it), and it signals the workers only after the parent has exited,
+# without waiting for them or killing the ones that linger.
 @contextmanager
 def running(
     command: list[str], port: int, cwd: Path, env: dict[str, str] | None = None, timeout: float = 90
