@@ -12,7 +12,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from {{ cookiecutter.package }} import features
 from {{ cookiecutter.package }}.config import PACKAGE, Paths
 from {{ cookiecutter.package }}.files import dvc_md5, file_digest
 from {{ cookiecutter.package }}.model_store import model_tag
@@ -67,6 +66,10 @@ def lineage_id(record: dict[str, Any]) -> str:
 
 
 def build_lineage(p: Paths, params: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+    # Imported here: the feature definitions pull in scikit-learn and pandas
+    # (2.7 s), and reading a lineage (`lineage --env production`, on call) needs neither.
+    from {{ cookiecutter.package }} import features
+
     digest = "sha256:" + file_digest(p.model)
     record = {
         "model": {
