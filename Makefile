@@ -11,9 +11,9 @@ MOTO_VENV := .cache/moto-venv
 MERMAID := tests/mermaid/node_modules/.installed
 PYTEST_ARGS ?=
 # One test worker per core; each test module stays on one worker, so a story
-# it shares is built once (see tests/conftest.py). PARALLEL= runs everything
-# in one process.
-PARALLEL ?= -n auto --dist loadscope
+# it shares is built once, and the modules start in the order tests/conftest.py
+# gives (MODULE_ORDER). PARALLEL= runs everything in one process.
+PARALLEL ?= -n auto --dist loadscope --no-loadscope-reorder
 export BENTOML_DO_NOT_TRACK := true
 export UV_PYTHON_DOWNLOADS := never
 

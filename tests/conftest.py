@@ -238,23 +238,33 @@ def lock_key(lock: Path = GENERATED_LOCK) -> str:
     return hashlib.sha256(lock.read_bytes()).hexdigest()[:12]
 
 
-# Modules whose tests share an expensive module fixture (a trained story, a seed
-# repository, a served copy), heaviest first. `make test` hands each module to
-# one worker (--dist loadscope), so a module fixture is built once; these start
-# first, so that no long one starts last.
-ONE_WORKER_MODULES = ("test_image", "test_workflows", "test_lifecycle", "test_own_data",
-                      "test_pipeline", "test_gates", "test_service", "test_workflow_variants",
-                      "test_s3_remote", "test_monitor_workflow", "test_workflows_deploy",
-                      "test_k8s_manifests")
+# The order the modules are handed to the workers (`make test` passes
+# --no-loadscope-reorder, so xdist keeps it; by default it hands out the modules
+# with the most tests first, the fast ones). Each module runs on one worker
+# (--dist loadscope), so a module fixture is built once. First the module
+# that trains the session's project; while it trains, the other worker runs
+# two long modules that need no trained project; then the rest, heaviest
+# first, so that no long module starts last.
+MODULE_ORDER = (
+    "test_workflows",
+    # No trained project needed: each bakes its own, or only reads the template.
+    "test_monitor_workflow", "test_k8s_manifests",
+    # The session's trained projects (conftest: first_run, trained_high_risk).
+    "test_lifecycle", "test_image", "test_pipeline", "test_own_data", "test_workflow_variants",
+    "test_gates", "test_service", "test_s3_remote", "test_workflows_deploy", "test_cruft_update",
+    # Fast: hooks, bakes, workflow lint, pins, scripts.
+    "test_mermaid", "test_pin_updates", "test_bake", "test_hooks", "test_workflow_security",
+    "test_scripts", "test_action_pins", "test_suite_order",
+)
 
 
-def heaviest_first(item: pytest.Item) -> int:
+def scheduled(item: pytest.Item) -> int:
     module = item.path.stem
-    return ONE_WORKER_MODULES.index(module) if module in ONE_WORKER_MODULES else 99
+    return MODULE_ORDER.index(module) if module in MODULE_ORDER else len(MODULE_ORDER)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=heaviest_first)  # stable: the order inside a module stays
+    items.sort(key=scheduled)  # stable: the order inside a module stays
 
 
 @pytest.fixture(scope="session", autouse=True)

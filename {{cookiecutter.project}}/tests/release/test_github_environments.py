@@ -8,7 +8,6 @@ sends and what a second run changes.
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -97,14 +96,14 @@ class FakeGh:
 
 
 @pytest.fixture
-def gh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeGh:
+def gh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stand_in_shebang: str) -> FakeGh:
     home = tmp_path / "gh"
     home.mkdir()
     state = {"logged_in": True, "team": TEAM, "private": False, "policies": {}}
     (home / "state.json").write_text(json.dumps(state))
     constants = f"HOME, REPO, TEAM_ID = {str(home)!r}, {REPO!r}, {TEAM_ID}\n"
     script = home / "gh"
-    script.write_text(f"#!{sys.executable}\n{constants}{GH}")
+    script.write_text(f"{stand_in_shebang}{constants}{GH}")
     script.chmod(0o755)
     monkeypatch.setenv("PATH", str(home), prepend=os.pathsep)
     return FakeGh(home)
