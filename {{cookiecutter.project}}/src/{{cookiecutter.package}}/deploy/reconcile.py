@@ -156,7 +156,7 @@ class Reconciler:
         self._ensure_running(version, versions, cold)
         entry = versions[version.bento_tag]
         try:
-            smoke(self.target.url(entry), version, entry["verified"])
+            smoke(self.target.url(entry), version, entry["verified"], loopback())
         except Exception:
             if cold:
                 self._retire(version.bento_tag, versions)
@@ -225,7 +225,7 @@ class Reconciler:
         try:
             self._ensure_running(previous, versions, cold)
             entry = versions[previous.bento_tag]
-            smoke(self.target.url(entry), previous, entry["verified"])
+            smoke(self.target.url(entry), previous, entry["verified"], loopback())
         except (DeployError, RuntimeError) as error:
             if previous.bento_tag in versions:
                 self._retire(previous.bento_tag, versions)

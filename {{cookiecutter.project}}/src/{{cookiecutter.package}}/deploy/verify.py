@@ -5,6 +5,8 @@ running version what it serves (fast). A deploy runs `verify` before a
 version starts and records what it verified; `smoke` on every deploy.
 """
 
+import httpx
+
 from {{ cookiecutter.package }}.deploy import DeployError
 from {{ cookiecutter.package }}.deploy.manifest import Version
 from {{ cookiecutter.package }}.serving.smoke import smoke_problem
@@ -55,9 +57,9 @@ def verify(version: Version) -> dict[str, str]:
     return {**claims(version), "model_digest": packed}
 
 
-def smoke(url: str, version: Version, verified: dict[str, str]) -> None:
+def smoke(url: str, version: Version, verified: dict[str, str], client: httpx.Client) -> None:
     """The running version answers a prediction and serves the verified lineage and model."""
     model = {"tag": version.model_tag, "digest": verified["model_digest"]}
-    problem = smoke_problem(url, version.lineage_id, model)
+    problem = smoke_problem(url, version.lineage_id, model, client)
     if problem:
         raise DeployError(f"smoke check of {version.bento_tag} failed: {problem}")

@@ -4,6 +4,8 @@ The gate, a deploy, `smoke` and `smoke-deployed` all call `smoke_problem`, so
 "it answers" means the same thing before a release and after a deploy.
 """
 
+from contextlib import nullcontext
+
 import httpx
 
 # Sent with every smoke request: the service never logs it as production traffic.
@@ -17,10 +19,10 @@ def smoke_record() -> dict[str, float | str]:
     return load_contract().example_record()
 
 
-def prediction_problem(url: str) -> str | None:
+def prediction_problem(client: httpx.Client, url: str) -> str | None:
     """None if /predict answers one valid record with a probability; else what went wrong."""
     try:
-        response = httpx.post(
+        response = client.post(
             f"{url}/predict", json={"records": [smoke_record()]}, headers=SMOKE_HEADERS, timeout=30
         )
     except httpx.HTTPError as error:
@@ -31,11 +33,13 @@ def prediction_problem(url: str) -> str | None:
     return None if 0.0 <= probability <= 1.0 else f"probability {probability} out of [0, 1]"
 
 
-def lineage_problem(url: str, lineage_id: str, model: dict[str, str] | None = None) -> str | None:
+def lineage_problem(
+    client: httpx.Client, url: str, lineage_id: str, model: dict[str, str] | None = None
+) -> str | None:
     """None if the service reports `lineage_id` (and `model`'s tag, digest) as what it serves."""
     try:
         # BentoML APIs are POST endpoints, the lineage one included.
-        response = httpx.post(f"{url}/lineage", json={}, headers=SMOKE_HEADERS, timeout=10)
+        response = client.post(f"{url}/lineage", json={}, headers=SMOKE_HEADERS, timeout=10)
         served = response.json()
     except (httpx.HTTPError, ValueError) as error:
         return f"no lineage answer: {error!r}"
@@ -49,14 +53,20 @@ def lineage_problem(url: str, lineage_id: str, model: dict[str, str] | None = No
 
 
 def smoke_problem(
-    url: str, lineage_id: str | None = None, model: dict[str, str] | None = None
+    url: str,
+    lineage_id: str | None = None,
+    model: dict[str, str] | None = None,
+    client: httpx.Client | None = None,
 ) -> str | None:
     """None if the service at `url` passes the smoke check; else one line saying why not.
 
     With `lineage_id` it must serve that lineage; with `model`, also that
-    model (its `tag` and `digest`, as its lineage records them).
+    model (its `tag` and `digest`, as its lineage records them). A caller
+    that makes many requests passes its `client`: a new one loads the CA
+    bundle (~0.04 s), a third of a warm rollback's work.
     """
-    problem = prediction_problem(url)
-    if problem is None and lineage_id is not None:
-        problem = lineage_problem(url, lineage_id, model)
+    with httpx.Client() if client is None else nullcontext(client) as session:
+        problem = prediction_problem(session, url)
+        if problem is None and lineage_id is not None:
+            problem = lineage_problem(session, url, lineage_id, model)
     return problem
