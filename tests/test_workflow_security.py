@@ -46,6 +46,7 @@ PERMISSIONS: dict[tuple[str, str], tuple[dict[str, str], bool]] = {
     ("ci", "lint"): (READ, False),
     ("ci", "test"): (READ, False),
     ("ci", "gates"): ({**READ, "pull-requests": "write"}, True),
+    ("ci", "service"): (READ, True),
     ("release", "build"): ({**READ, "packages": "write"}, True),
     ("release", "promote"): (PROPOSE, False),
     ("deploy", "plan"): (READ, False),

@@ -14,6 +14,7 @@ workflow a push starts is decided here the way GitHub decides it.
 """
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ from act.harness import GitHubRepo, git, glob_regex, run_act, triggered
 from conftest import DEFAULTS, REGISTRY, REPO, bake
 
 PR_NUMBER = 7
+# What the project's service tests print (its tests/service/conftest.py): the fuzz count.
+FUZZ_LINE = re.compile(r"fuzz: (\d+) requests, (\d+) server errors")
+PYTEST_SUMMARY = re.compile(r"=+ .* in [\d.]+s.* =+")
 MARKER = f"<!-- {DEFAULTS['project']}:ci-report -->"
 
 
@@ -149,13 +153,28 @@ def test_pr_that_passes_the_gates_is_green_and_comments_once(pull_request):
     assert (plots["job"], plots["name"], plots["path"]) == ("gates", "plots", "reports/plots-diff")
     assert plots["files"] >= 1
     checkouts = [c for c in actions if c["action"] == "checkout"]
-    assert {c["job"] for c in checkouts} == {"lint", "test", "gates"}
+    assert {c["job"] for c in checkouts} == {"lint", "test", "gates", "service"}
     assert {c["persist_credentials"] for c in checkouts} == {"false"}
     assert pull_request["passed_api_calls"] == {"POST": 1, "PATCH": 0}
     # Last, so the rest is checked even while the project's own code breaks a hook or a test.
-    for job in ("lint", "test"):
-        assert first.result(job) == "succeeded", f"make {job} failed:\n{first.log(job)[-4000:]}"
+    for job in ("lint", "test", "service"):
+        assert first.result(job) == "succeeded", f"{job} failed:\n{first.log(job)[-4000:]}"
     assert first.returncode == 0, first.explain()
+
+
+@pytest.mark.slow
+def test_the_service_job_runs_the_service_tests_after_the_gates(pull_request):
+    """The project's `make test-service` (build, serve, bad input, fuzzing, metrics,
+    logs, batching), run by ci.yml's `service` job from what the gates job pushed."""
+    log = pull_request["passing"].log("service")
+    assert "Stage 'train' is cached - skipping run" in log  # restored, not trained again
+    fuzz = FUZZ_LINE.search(log)
+    assert fuzz, f"no fuzz line in the service job's log:\n{log[-3000:]}"
+    requests, server_errors = int(fuzz[1]), int(fuzz[2])
+    assert requests > 0 and server_errors == 0, fuzz[0]
+    summary = PYTEST_SUMMARY.findall(log)
+    assert summary and re.search(r"\d+ passed", summary[-1]), log[-3000:]
+    assert "failed" not in summary[-1], summary[-1]
 
 
 @pytest.mark.slow
