@@ -1,7 +1,8 @@
 """The data contract: one YAML file, two enforcers.
 
-pandera checks whole tables (training data, the data gate); pydantic checks
-each request the service receives. Both are built from `contract.yaml`.
+pandera checks whole tables (training data, the data gate), here; pydantic
+checks each request the service receives (serving/records.py). Both are
+built from `contract.yaml`.
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from {{ cookiecutter.package }}.config import PACKAGE_DIR
 
@@ -279,31 +279,3 @@ def summarise_failures(cases: pd.DataFrame) -> list[str]:
         count = f"{len(rows)} rows" if len(rows) > 1 else "1 row"
         lines.append(f"{column}: {check} ({count}, e.g. {example!r})")
     return lines
-
-
-def record_field(feature: Feature) -> tuple[Any, Any]:
-    """A field's type and constraints: a bounded float, a listed value, or any string.
-
-    A nullable field may be null (imputed as in training) but never omitted.
-    """
-    if feature.numeric:
-        kind: Any = float
-        constraints = Field(ge=feature.min, le=feature.max)
-    else:
-        kind = Literal[feature.values] if feature.values else str
-        constraints = Field()
-    return (kind | None if feature.nullable else kind), constraints
-
-
-def record_model(contract: Contract) -> type[BaseModel]:
-    """The pydantic model of one request record: the same names, ranges and values.
-
-    Extra fields are refused and NaN/inf rejected, so nothing outside the
-    contract reaches the model.
-    """
-    fields: dict[str, Any] = {
-        name: record_field(feature) for name, feature in contract.features.items()
-    }
-    config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
-    model: type[BaseModel] = create_model("Record", __config__=config, **fields)
-    return model

@@ -1,10 +1,13 @@
-"""Reading and writing tables and JSON the same way in every stage."""
+"""Reading and writing tables and JSON the same way in every stage, and writing
+large tables in chunks, replaced only when whole."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,3 +73,76 @@ def file_digest(path: Path, algorithm: str = "sha256") -> str:
 def dvc_md5(path: Path) -> str:
     """The hash DVC 3 records for a file in dvc.lock: the plain MD5 of its bytes."""
     return file_digest(path, "md5")
+
+
+# Writing a table in chunks, for outputs too large to hold (batch scoring).
+
+
+@contextlib.contextmanager
+def replaced_on_success(*targets: Path) -> Iterator[Sequence[Path]]:
+    """Paths to write each target through (`.partial` siblings), renamed only if all succeed.
+
+    A failure halfway leaves no output that looks complete, and the previous
+    output (if any) stays as it was.
+    """
+    partials = [target.with_name(target.name + ".partial") for target in targets]
+    try:
+        yield partials
+    except BaseException:
+        for partial in partials:
+            partial.unlink(missing_ok=True)
+        raise
+    for partial, target in zip(partials, targets, strict=True):
+        os.replace(partial, target)
+
+
+TableWriter = Callable[["pd.DataFrame"], None]
+
+
+@contextlib.contextmanager
+def csv_writer(path: Path) -> Iterator[TableWriter]:
+    with path.open("w", newline="") as handle:
+        header = True
+
+        def write(frame: pd.DataFrame) -> None:
+            nonlocal header
+            frame.to_csv(handle, index=False, header=header, lineterminator="\n")
+            header = False
+
+        yield write
+
+
+@contextlib.contextmanager
+def parquet_writer(path: Path, empty: dict[str, str]) -> Iterator[TableWriter]:
+    """One Parquet file, a row group per chunk; the first chunk's columns are its schema.
+
+    With no chunk at all, a file without rows whose columns are `empty`
+    (names and Arrow types).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer: Any = None
+
+    def write(frame: pd.DataFrame) -> None:
+        nonlocal writer
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        writer.write_table(table.cast(writer.schema))
+
+    try:
+        yield write
+    finally:
+        if writer is not None:
+            writer.close()
+        else:
+            columns = {name: pa.array([], pa.type_for_alias(kind)) for name, kind in empty.items()}
+            pq.write_table(pa.table(columns), path)
+
+
+def table_writer(
+    target: Path, path: Path, empty: dict[str, str]
+) -> contextlib.AbstractContextManager[TableWriter]:
+    """A writer of `target`'s format (by its suffix) into `path` (`empty`: see parquet_writer)."""
+    return parquet_writer(path, empty) if is_parquet(target) else csv_writer(path)

@@ -13,8 +13,7 @@ docs/batch-scoring.md describes the files.
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +21,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from {{ cookiecutter.package }}.contract import Contract, Feature, load_contract
-from {{ cookiecutter.package }}.files import is_parquet
+from {{ cookiecutter.package }}.files import (
+    csv_writer,
+    is_parquet,
+    replaced_on_success,
+    table_writer,
+)
 from {{ cookiecutter.package }}.monitor.log_writer import RECORD_ID
 
 if TYPE_CHECKING:  # pandas loads when a file is scored, not on every command
@@ -219,69 +223,6 @@ def read_csv_chunks(source: Path, contract: Contract, chunk_rows: int) -> Iterat
             raise ScoringError(f"{source} is not a readable CSV file: {error}") from None
 
 
-@contextlib.contextmanager
-def replaced_on_success(*targets: Path) -> Iterator[Sequence[Path]]:
-    """Paths to write each target through (`.partial` siblings), renamed only if all succeed.
-
-    A failure halfway leaves no output that looks complete, and the previous
-    output (if any) stays as it was.
-    """
-    partials = [target.with_name(target.name + ".partial") for target in targets]
-    try:
-        yield partials
-    except BaseException:
-        for partial in partials:
-            partial.unlink(missing_ok=True)
-        raise
-    for partial, target in zip(partials, targets, strict=True):
-        os.replace(partial, target)
-
-
-TableWriter = Callable[["pd.DataFrame"], None]
-
-
-@contextlib.contextmanager
-def csv_writer(path: Path) -> Iterator[TableWriter]:
-    with path.open("w", newline="") as handle:
-        header = True
-
-        def write(frame: pd.DataFrame) -> None:
-            nonlocal header
-            frame.to_csv(handle, index=False, header=header, lineterminator="\n")
-            header = False
-
-        yield write
-
-
-@contextlib.contextmanager
-def parquet_writer(path: Path) -> Iterator[TableWriter]:
-    """One Parquet file, a row group per chunk; the first chunk's columns are its schema."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    writer: Any = None
-
-    def write(frame: pd.DataFrame) -> None:
-        nonlocal writer
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if writer is None:
-            writer = pq.ParquetWriter(path, table.schema)
-        writer.write_table(table.cast(writer.schema))
-
-    try:
-        yield write
-    finally:
-        if writer is not None:
-            writer.close()
-        else:  # an input without records: a file without rows
-            pq.write_table(pa.table({ROW: pa.array([], pa.int64())}), path)
-
-
-def table_writer(target: Path, path: Path) -> contextlib.AbstractContextManager[TableWriter]:
-    """A writer of `target`'s format (by its suffix) into `path`."""
-    return parquet_writer(path) if is_parquet(target) else csv_writer(path)
-
-
 def score_file(source: Path, output: Path, scorer: Scorer, chunk_rows: int = CHUNK_ROWS) -> Summary:
     """Score every row of `source` into `output`; rows that break the contract to the rejects."""
     if not source.exists():
@@ -291,7 +232,9 @@ def score_file(source: Path, output: Path, scorer: Scorer, chunk_rows: int = CHU
     scored = rejected = 0
     with contextlib.ExitStack() as files:
         scores_path, rejects_path_ = files.enter_context(replaced_on_success(output, rejects))
-        write_scores = files.enter_context(table_writer(output, scores_path))
+        # An input without records gives a file without rows.
+        empty = {ROW: "int64"}
+        write_scores = files.enter_context(table_writer(output, scores_path, empty))
         write_rejects = files.enter_context(csv_writer(rejects_path_))
         for chunk in read_chunks(source, contract, chunk_rows):
             good, bad = split_chunk(chunk, contract)

@@ -3,7 +3,8 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from {{ cookiecutter.package }}.contract import ContractError, parse_contract, record_model
+from {{ cookiecutter.package }}.contract import ContractError, parse_contract
+from {{ cookiecutter.package }}.serving.records import record_model
 
 
 def valid_record(contract):

@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from {{ cookiecutter.package }}.config import PACKAGE_DIR, SERVICE_NAME
-from {{ cookiecutter.package }}.contract import load_contract, record_model
+from {{ cookiecutter.package }}.contract import load_contract
 from {{ cookiecutter.package }}.decision import decide
 from {{ cookiecutter.package }}.features import build_features
 from {{ cookiecutter.package }}.files import read_json
@@ -40,6 +40,7 @@ from {{ cookiecutter.package }}.monitor.log_writer import (
     from_environment,
 )
 from {{ cookiecutter.package }}.serving.limits import MAX_BATCH, MAX_BODY_BYTES
+from {{ cookiecutter.package }}.serving.records import record_model
 from {{ cookiecutter.package }}.serving.smoke import SMOKE_HEADERS
 
 PREDICT_PATH = "/predict"
