@@ -122,8 +122,12 @@ def story(trained_high_risk, tmp_path_factory):
     project.extra_env = {"DEPLOY_PORT": str(port), "CANARY_WINDOW_SECONDS": CANARY_WINDOW_SECONDS}
     production = Production(project, port)
     record = {"tier": tier, "production": production}
-    # A short test window sees few requests; the rule (no evidence, no promotion) stays.
-    set_params(project, lambda p: p["deploy"]["canary"].update(min_requests=3))
+    # A short test window on a busy machine sees few requests and noisy latency: the
+    # canary takes half the traffic, and a mean latency up to 3x stable's passes.
+    # The rules stay (no evidence, no promotion; judged on errors and latency);
+    # the project's own canary tests hold each threshold.
+    canary = {"min_requests": 3, "share": 50, "max_latency_ratio": 3.0}
+    set_params(project, lambda p: p["deploy"]["canary"].update(canary))
     train(project, "Train v1")
     record["v1_promotion"] = promote(project)
     record["v1_deploy"] = production.deploy().stdout
@@ -210,7 +214,7 @@ def test_high_risk_canary_without_traffic_fails_closed_and_reverts(story):
 
 
 def test_high_risk_canary_with_healthy_traffic_is_promoted(story):
-    assert "canary: 10% of traffic" in story["v2_deploy"]
+    assert "canary: 50% of traffic" in story["v2_deploy"]
     assert "promoted to all traffic" in story["v2_deploy"]
 
 
