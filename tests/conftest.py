@@ -241,17 +241,20 @@ def lock_key(lock: Path = GENERATED_LOCK) -> str:
 # The order the modules are handed to the workers (`make test` passes
 # --no-loadscope-reorder, so xdist keeps it; by default it hands out the modules
 # with the most tests first, the fast ones). Each module runs on one worker
-# (--dist loadscope), so a module fixture is built once. First the module
-# that trains the session's project; while it trains, the other worker runs
-# two long modules that need no trained project; then the rest, heaviest
-# first, so that no long module starts last.
+# (--dist loadscope), so a module fixture is built once, and a worker takes the
+# next module when it is done with one. First the module that trains the
+# session's project (a few minutes of its own work after that); beside it a
+# long module that needs no trained project; then the longest, the pull
+# request's act runs, which start once the training is done; then the rest,
+# heaviest first, so that no long module starts last.
 MODULE_ORDER = (
+    "test_pipeline",
+    "test_monitor_workflow",  # no trained project: it bakes its own
     "test_workflows",
-    # No trained project needed: each bakes its own, or only reads the template.
-    "test_monitor_workflow", "test_k8s_manifests",
     # The session's trained projects (conftest: first_run, trained_high_risk).
-    "test_lifecycle", "test_image", "test_pipeline", "test_own_data", "test_workflow_variants",
-    "test_gates", "test_service", "test_s3_remote", "test_workflows_deploy", "test_cruft_update",
+    "test_lifecycle", "test_image", "test_own_data", "test_workflow_variants", "test_gates",
+    "test_service", "test_s3_remote", "test_workflows_deploy", "test_k8s_manifests",
+    "test_cruft_update",
     # Fast: hooks, bakes, workflow lint, pins, scripts.
     "test_mermaid", "test_pin_updates", "test_bake", "test_hooks", "test_workflow_security",
     "test_scripts", "test_action_pins", "test_suite_order",

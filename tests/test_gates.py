@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from conftest import RAW, Project, copy_project, output, run
 
 pytestmark = pytest.mark.slow
