@@ -111,7 +111,13 @@ def test_monitor_workflow_opens_updates_and_closes_issues_and_proposes_one_retra
         payload = (repo.dispatch_event({"environment": "production"})
                    if event == "workflow_dispatch" else
                    {"schedule": "23 6 * * *", "repository": repo.repository()})
-        env = {"MONITOR_FIXTURES": str(prepared_reports(fixtures, window, breaches))}
+        # act runs a matrix's jobs at once (it honours max-parallel, not --concurrent-jobs),
+        # and they share the test's one environment, whose editable install points at
+        # whichever job ran `make` last: one job's clean-up would take the other's
+        # package away. Each job imports its own checkout's code first (src, relative:
+        # Python makes it absolute against the job's folder).
+        env = {"MONITOR_FIXTURES": str(prepared_reports(fixtures, window, breaches)),
+               "PYTHONPATH": "src"}
         result = run_act(repo, event, payload, WORKFLOW, act_venv, standins,
                          "--var", f"PREDICTION_LOGS={logs}", extra_env=env)
         assert result.returncode == 0, result.explain()
