@@ -3,9 +3,8 @@ a single feature shifted, and one whose late labels no longer match (concept dri
 
 The session's service logs every test's requests; tests run one at a time, so
 a window bounded by the times around a test's own requests holds only them,
-as the monitor tells windows apart by the time of their rows. (A second
-server on the same BentoML home would wipe the first one's Prometheus files,
-which the batching test reads.)
+as the monitor tells windows apart by the time of their rows. (One server
+for every service test: starting another costs its start-up.)
 """
 
 import time
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from monitor.monitor_traffic import flipped  # the monitor tests' helpers
 from {{ cookiecutter.package }}.config import load_params
 from {{ cookiecutter.package }}.contract import load_contract, read_table
 from {{ cookiecutter.package }}.files import read_json
@@ -69,13 +69,6 @@ def judge(project, folder, start: datetime, end: datetime, labels=None) -> dict:
     return {"rows": len(window.inputs), **signals(reference, window, known, cfg)}
 
 
-def flipped(labels: pd.Series, share: float) -> pd.Series:
-    """`share` of the labels changed to the next class: the same inputs now mean otherwise."""
-    classes = sorted(labels.unique())
-    other = labels.map(lambda label: classes[(classes.index(label) + 1) % len(classes)])
-    return labels.where(np.random.default_rng(4).random(len(labels)) >= share, other)
-
-
 def test_served_traffic_drifts_on_the_shifted_feature_only(monitored, eval_rows, project):
     url, folder = monitored
     usual = eval_rows.sample(ROWS, replace=True, random_state=1).reset_index(drop=True)
@@ -103,7 +96,7 @@ def test_late_labels_that_no_longer_match_drop_realized_quality_only(monitored, 
     began = datetime.now(UTC)
     send(url, drawn.reset_index(drop=True).assign(id=ids))
     ended = datetime.now(UTC) + timedelta(seconds=1)
-    labels = flipped(pd.Series(truth.iloc[drawn.index].to_numpy(), index=ids), share=0.4)
+    labels = flipped(pd.Series(truth.iloc[drawn.index].to_numpy(), index=ids), 0.4, seed=4)
 
     found = judge(project, folder, began, ended, labels)
     assert found["rows"] == ROWS
