@@ -16,6 +16,11 @@ PYTEST_ARGS ?=
 PARALLEL ?= -n auto --dist loadscope --no-loadscope-reorder
 export BENTOML_DO_NOT_TRACK := true
 export UV_PYTHON_DOWNLOADS := never
+# Python's own default, whatever this machine's environment says: a process that may
+# not write its bytecode cache compiles every module it imports, every time. The
+# suite starts hundreds of Python processes (dvc, the CLI, servers, act's jobs), and
+# recompiling scikit-learn, pandas and BentoML in each cost a quarter of its CPU.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help demo test test-fast tools lock bench bench-rollback bench-image clean
 
