@@ -39,6 +39,34 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = "data/raw/breast_cancer.csv"
 
 
+def pin_data_with_dvc(repo: Path, remote_url: str, relative: str) -> None:
+    """Make `repo` a git and DVC repository whose remote is `remote_url`, then pin
+    `relative` and push it. DVC reads a relative remote path from .dvc/, so a copy of
+    a folder holding the repository and a remote it names so works as it is.
+
+    Through DVC's Python API, in this process: a `dvc` command per step costs
+    seconds each, and what the tests exercise is the project's own commands.
+    """
+    from dvc.repo import Repo
+
+    git(repo, "init", "--quiet", "--initial-branch", "main")
+    Repo.init(str(repo)).close()
+    # Written as the file, not through the config API, which would take a relative
+    # path from the current folder.
+    (repo / ".dvc" / "config").write_text(
+        f"[core]\n    remote = storage\n['remote \"storage\"']\n    url = {remote_url}\n"
+    )
+    with Repo(str(repo)) as dvc_repo:
+        dvc_repo.add(str(repo / relative))
+        dvc_repo.push()
+
+
+@pytest.fixture(scope="session")
+def pin_with_dvc():
+    """`pin_with_dvc(repo, remote_url, relative)`: see `pin_data_with_dvc`."""
+    return pin_data_with_dvc
+
+
 def uses_the_sample() -> bool:
     return Paths(PROJECT_ROOT).raw_data == PROJECT_ROOT / SAMPLE
 

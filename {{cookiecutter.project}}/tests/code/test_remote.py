@@ -17,30 +17,17 @@ PIN = "data/raw/breast_cancer.csv.dvc"
 
 
 @pytest.fixture(scope="module")
-def origin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A repository whose pinned data was pushed, then lost from the remote.
-
-    Set up through DVC's Python API, in this process: a `dvc` command per step
-    would cost seconds each, and what is tested is the project's commands.
-    """
-    from dvc.repo import Repo
-
+def origin(tmp_path_factory: pytest.TempPathFactory, pin_with_dvc) -> tuple[Path, Path]:
+    """A repository whose pinned data was pushed, then lost from the remote."""
     root = tmp_path_factory.mktemp("remote-lost")
     origin, remote = root / "origin", root / "remote"
     p = Paths(origin)
     origin.mkdir()
     p.params.write_text("data:\n  raw: " + PIN.removesuffix(".dvc") + "\n")
-    p.raw_data.parent.mkdir(parents=True)
-    git(origin, "init", "--quiet")
-    repo = Repo.init(str(origin))
-    with repo.config.edit() as config:
-        config["remote"]["storage"] = {"url": str(remote)}
-        config["core"]["remote"] = "storage"
     (origin / "dvc.yaml").write_text("stages: {}\n")
+    p.raw_data.parent.mkdir(parents=True)
     p.raw_data.write_text("mean_radius,malignant\n1.5,0\n")  # not the bundled sample
-    repo.add(str(p.raw_data))
-    repo.push()
-    repo.close()
+    pin_with_dvc(origin, str(remote), PIN.removesuffix(".dvc"))
     git(origin, "add", ".")
     identity = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
     git(origin, *identity, "commit", "--quiet", "-m", "pin the data")

@@ -34,7 +34,9 @@ LABEL = load_contract().label
 
 
 @pytest.fixture(scope="module")
-def pinned(tmp_path_factory: pytest.TempPathFactory, project_data: pd.DataFrame) -> Path:
+def pinned(
+    tmp_path_factory: pytest.TempPathFactory, project_data: pd.DataFrame, pin_with_dvc
+) -> Path:
     """Built once: `repo/` with its data pinned by DVC, `remote/` (reached by a relative
     path, so a copy of the folder works as it is) and the bare `origin.git/`."""
     root = tmp_path_factory.mktemp("pinned")
@@ -42,15 +44,11 @@ def pinned(tmp_path_factory: pytest.TempPathFactory, project_data: pd.DataFrame)
     repo.mkdir()
     (repo / "dvc.yaml").write_text("stages: {}\n")
     shutil.copyfile(PROJECT_ROOT / "params.yaml", repo / "params.yaml")
-    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
-    git(repo, "init", "--quiet", "--initial-branch", "main")
-    dvc(repo, "init", "--quiet")
-    dvc(repo, "remote", "add", "--default", "local", "../remote")
     write_frame(project_data, Paths(repo).raw_data)
-    dvc(repo, "add", "--quiet", RAW)
+    pin_with_dvc(repo, "../../remote", RAW)  # root/remote, read from repo/.dvc/
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
     git(repo, "add", "--all")
     git(repo, *identity, "commit", "--quiet", "-m", "Pin the data")
-    dvc(repo, "push", "--quiet")
     git(root, "init", "--quiet", "--bare", str(origin))
     git(repo, "push", "--quiet", str(origin), "main")
     return root

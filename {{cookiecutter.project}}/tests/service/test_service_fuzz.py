@@ -25,8 +25,11 @@ from schemathesis import GenerationMode
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = {"POST": 120, "GET": 5}  # per operation and generation mode
-RAW_EXAMPLES = 80  # per kind of schema-less body
+# Derandomized: every run sends the same cases, so a larger number finds nothing new
+# from one run to the next; it only adds time to every pull request's CI (120 and
+# 80 took a minute more).
+EXAMPLES = {"POST": 50, "GET": 5}  # per operation and generation mode
+RAW_EXAMPLES = 40  # per kind of schema-less body
 TIME_BUDGET = 150.0  # seconds; generation stops sending after this
 FUZZ_SETTINGS: dict[str, Any] = {
     "deadline": None,
