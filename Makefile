@@ -10,10 +10,13 @@ MOTO_VENV := .cache/moto-venv
 # Mermaid's own parser, for the charts the generated project writes (tests/test_mermaid.py).
 MERMAID := tests/mermaid/node_modules/.installed
 PYTEST_ARGS ?=
-# One test worker per core; each test module stays on one worker, so a story
-# it shares is built once, and the modules start in the order tests/conftest.py
-# gives (MODULE_ORDER). PARALLEL= runs everything in one process.
-PARALLEL ?= -n auto --dist loadscope --no-loadscope-reorder
+# One test worker more than cores: a fifth of the time a worker waits (a server
+# starting, act between jobs, the package index), and the extra one fills it.
+# Each test module stays on one worker, so a story it shares is built once, and
+# the modules start in the order tests/conftest.py gives (MODULE_ORDER).
+# PARALLEL= runs everything in one process.
+WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+PARALLEL ?= -n $(WORKERS) --dist loadscope --no-loadscope-reorder
 export BENTOML_DO_NOT_TRACK := true
 export UV_PYTHON_DOWNLOADS := never
 # Python's own default, whatever this machine's environment says: a process that may
