@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -243,18 +244,18 @@ def lock_key(lock: Path = GENERATED_LOCK) -> str:
 # with the most tests first, the fast ones). Each module runs on one worker
 # (--dist loadscope), so a module fixture is built once, and a worker takes the
 # next module when it is done with one. First the module that trains the
-# session's project (a few minutes of its own work after that); beside it a
-# long module that needs no trained project; then the longest, the pull
-# request's act runs, which start once the training is done; then the rest,
-# heaviest first, so that no long module starts last.
+# session's project; beside it two long modules that need no trained project;
+# then the longest, the pull request's act runs, which start once the training
+# is done; then the rest, heaviest first, so that no long module starts last.
 MODULE_ORDER = (
     "test_pipeline",
-    "test_monitor_workflow",  # no trained project: it bakes its own
+    # No trained project: each bakes and sets up its own.
+    "test_workflow_checks", "test_monitor_workflow",
     "test_workflows",
     # The session's trained projects (conftest: first_run, trained_high_risk).
-    "test_lifecycle", "test_image", "test_own_data", "test_workflow_variants", "test_gates",
-    "test_service", "test_s3_remote", "test_workflows_deploy", "test_k8s_manifests",
-    "test_cruft_update",
+    "test_lifecycle", "test_image", "test_own_data", "test_workflow_variants",
+    "test_workflow_gate_failure", "test_gates", "test_service", "test_s3_remote",
+    "test_workflows_deploy", "test_k8s_manifests", "test_cruft_update",
     # Fast: hooks, bakes, workflow lint, pins, scripts.
     "test_mermaid", "test_pin_updates", "test_bake", "test_hooks", "test_workflow_security",
     "test_scripts", "test_action_pins", "test_suite_order",
@@ -442,6 +443,10 @@ def copy_project(original: Project, root: Path) -> Project:
 
 # The GitHub repository the default bake names (owner/name).
 REPO = f"{DEFAULTS['github_owner']}/{DEFAULTS['project']}"
+# The pull request the ci.yml tests open, the comment's marker, pytest's last line.
+PR_NUMBER = 7
+MARKER = f"<!-- {DEFAULTS['project']}:ci-report -->"
+PYTEST_SUMMARY = re.compile(r"=+ .* in [\d.]+s.* =+")
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 from act.harness import GitHubRepo, git, run_act
-from conftest import REGISTRY, REPO, Project, bake, copy_project, pinned_md5
+from conftest import MARKER, PR_NUMBER, REGISTRY, REPO, Project, bake, copy_project, pinned_md5
 from test_s3_remote import BUCKET, PREFIX, bucket_keys, holds, s3_project, s3_server
-from test_workflows import MARKER, PR_NUMBER, act, comments, edit
+from test_workflows import act
 from test_workflows_deploy import assert_the_revert_was_proposed, change_manifest
 
 pytestmark = pytest.mark.slow
@@ -42,7 +42,7 @@ def bare_seed(project: Project, root: Path, *push_args: str) -> Path:
 
 def open_pull_request(repo: GitHubRepo, branch: str, old: str, new: str) -> dict:
     git(repo.work, "switch", "--quiet", "-c", branch)
-    edit(repo, "params.yaml", old, new)
+    repo.edit("params.yaml", old, new)
     repo.commit(f"params.yaml: {new.strip()}", "params.yaml")
     repo.push(branch)
     return repo.pull_request_event(PR_NUMBER, branch)
@@ -70,7 +70,7 @@ def test_high_risk_pr_runs_the_fairness_gate_and_reports_it(high_risk_repo, act_
     log = result.log("gates")
     assert "Running stage 'gate'" in log  # the gates ran on this runner...
     assert "Running stage 'train'" not in log  # ...on the model the remote already held
-    [comment] = comments(result)
+    [comment] = result.comments(PR_NUMBER)
     body = comment["body"]
     assert body.startswith(MARKER) and "**Gates passed**" in body
     assert "| fairness | pass |" in body  # the high tier's extra gate
@@ -162,5 +162,5 @@ def test_s3_pr_pulls_and_pushes_through_the_oidc_step(s3_seed, s3_endpoint, act_
     assert "Success - Main Push outputs and run cache" in log
     pushed = set(bucket_keys(s3_endpoint)) - before
     assert any(key.startswith(f"{PREFIX}/runs/") for key in pushed), sorted(pushed)
-    [comment] = comments(result)
+    [comment] = result.comments(PR_NUMBER)
     assert "**Gates passed**" in comment["body"]

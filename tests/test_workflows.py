@@ -5,9 +5,11 @@ plays GitHub (see act/harness.py). Each scenario clones it, makes the change a
 person would make, and runs the workflow GitHub would start, on the event it
 would start it with: a `pull_request` for ci.yml, a `push` for release.yml and
 deploy.yml, a `workflow_dispatch` with inputs for rollback.yml. The tests then
-assert on what the workflow sent to "GitHub": the comment (one, updated), the
-promotion pull request and its manifest diff. deploy.yml and rollback.yml run
-in test_workflows_deploy.py, so another test worker runs them meanwhile.
+assert on what the workflow sent to "GitHub": the comment, the promotion pull
+request and its manifest diff. Other modules run the rest, so other test
+workers run them meanwhile: ci.yml's lint and test jobs (test_workflow_checks.py),
+a pull request the gates stop (test_workflow_gate_failure.py), deploy.yml and
+rollback.yml (test_workflows_deploy.py).
 
 The trigger tests at the top are fast: act ignores `paths` filters, so which
 workflow a push starts is decided here the way GitHub decides it.
@@ -21,13 +23,10 @@ from typing import Any
 import pytest
 import yaml
 from act.harness import GitHubRepo, git, glob_regex, run_act, triggered
-from conftest import DEFAULTS, REGISTRY, REPO, bake
+from conftest import MARKER, PR_NUMBER, PYTEST_SUMMARY, REGISTRY, REPO, bake
 
-PR_NUMBER = 7
 # What the project's service tests print (its tests/service/conftest.py): the fuzz count.
 FUZZ_LINE = re.compile(r"fuzz: (\d+) requests, (\d+) server errors")
-PYTEST_SUMMARY = re.compile(r"=+ .* in [\d.]+s.* =+")
-MARKER = f"<!-- {DEFAULTS['project']}:ci-report -->"
 
 
 # --- which workflow an event starts (fast) --------------------------------------------
@@ -78,17 +77,6 @@ def act(repo: GitHubRepo, event: str, payload: dict, workflow: str, venv: Path, 
     return run_act(repo, event, payload, workflow, venv, repo.work.parent / "standins", *args)
 
 
-def edit(repo: GitHubRepo, relative: str, old: str, new: str) -> None:
-    path = repo.work / relative
-    text = path.read_text()
-    assert text.count(old) == 1, f"expected one {old!r} in {relative}"
-    path.write_text(text.replace(old, new))
-
-
-def comments(run) -> list[dict[str, Any]]:
-    return run.gh_state()["comments"].get(str(PR_NUMBER), [])
-
-
 def param_row(body: str, name: str) -> list[str]:
     """The cells of a param's row in the comment's `dvc params diff` table."""
     [row] = [line for line in body.splitlines() if line.startswith("| params.yaml")
@@ -96,49 +84,32 @@ def param_row(body: str, name: str) -> list[str]:
     return [cell.strip() for cell in row.strip("|").split("|")]
 
 
-def api_calls(run, method: str) -> list[dict[str, Any]]:
-    return [c for c in run.gh_calls() if c["argv"][:1] == ["api"]
-            and (c["argv"][c["argv"].index("--method") + 1] if "--method" in c["argv"]
-                 else "GET") == method]
-
-
 # --- ci.yml ---------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def pull_request(seed: Path, tmp_path_factory, act_venv) -> dict[str, Any]:
-    """One pull request's life under ci.yml: a change that passes (every job), then a
-    commit that breaks training pushed to the same pull request (the gates job again).
-    The tests read what each run did and sent."""
+    """A pull request that passes, under ci.yml: its `service` job, and the `gates` job
+    it needs. (`lint` and `test` run in test_workflow_checks.py, a failing pull request
+    in test_workflow_gate_failure.py, each beside this module.)"""
     repo = GitHubRepo.from_bare(seed, tmp_path_factory.mktemp("pull-request"), REPO)
     git(repo.work, "switch", "--quiet", "-c", "feature")
-    edit(repo, "params.yaml", "  C: 1.0\n", "  C: 0.5\n")
+    repo.edit("params.yaml", "  C: 1.0\n", "  C: 0.5\n")
     repo.commit("Regularise more", "params.yaml")
     repo.push("feature")
     passing = act(repo, "pull_request", repo.pull_request_event(PR_NUMBER, "feature"),
-                  "ci.yml", act_venv)
-    # The stand-ins' records grow with every run: keep what the first one left.
-    passed_comments, passed_posts = comments(passing), len(api_calls(passing, "POST"))
-    passed_patches = len(api_calls(passing, "PATCH"))
-    passed_actions = passing.action_calls()
-    # A bug that shuffles the labels: the model learns nothing.
-    edit(repo, "src/sample_classifier/pipeline/train.py",
-         "model.fit(train[feature_names()], train[label])",
-         "model.fit(train[feature_names()], train[label].sample(frac=1.0, random_state=0))")
-    repo.commit("Refactor training", "src/sample_classifier/pipeline/train.py")
-    repo.push("feature")
-    failing = act(repo, "pull_request", repo.pull_request_event(PR_NUMBER, "feature"),
-                  "ci.yml", act_venv, "-j", "gates")
-    return {"passing": passing, "passed_comments": passed_comments, "failing": failing,
-            "passed_api_calls": {"POST": passed_posts, "PATCH": passed_patches},
-            "passed_actions": passed_actions}
+                  "ci.yml", act_venv, "-j", "service")
+    return {"passing": passing, "comments": passing.comments(PR_NUMBER),
+            "api_calls": {"POST": len(passing.api_calls("POST")),
+                          "PATCH": len(passing.api_calls("PATCH"))},
+            "actions": passing.action_calls()}
 
 
 @pytest.mark.slow
 def test_pr_that_passes_the_gates_is_green_and_comments_once(pull_request):
     first = pull_request["passing"]
     assert first.result("gates") == "succeeded", first.explain()
-    [comment] = pull_request["passed_comments"]
+    [comment] = pull_request["comments"]
     body = comment["body"]
     assert body.startswith(MARKER)
     assert "**Gates passed**" in body
@@ -148,17 +119,16 @@ def test_pr_that_passes_the_gates_is_green_and_comments_once(pull_request):
     assert "Bento: `sample-classifier:" in body
     roc = body.split('title "ROC: true positive rate by false positive rate')[1].split("```")[0]
     assert roc.startswith(" (base then candidate)") and roc.count("    line [") == 2
-    actions = pull_request["passed_actions"]
+    actions = pull_request["actions"]
     [plots] = [c for c in actions if c["action"] == "upload-artifact"]
     assert (plots["job"], plots["name"], plots["path"]) == ("gates", "plots", "reports/plots-diff")
     assert plots["files"] >= 1
     checkouts = [c for c in actions if c["action"] == "checkout"]
-    assert {c["job"] for c in checkouts} == {"lint", "test", "gates", "service"}
+    assert {c["job"] for c in checkouts} == {"gates", "service"}
     assert {c["persist_credentials"] for c in checkouts} == {"false"}
-    assert pull_request["passed_api_calls"] == {"POST": 1, "PATCH": 0}
-    # Last, so the rest is checked even while the project's own code breaks a hook or a test.
-    for job in ("lint", "test", "service"):
-        assert first.result(job) == "succeeded", f"{job} failed:\n{first.log(job)[-4000:]}"
+    assert pull_request["api_calls"] == {"POST": 1, "PATCH": 0}
+    # Last, so the rest is checked even while the project's own code breaks a test.
+    assert first.result("service") == "succeeded", first.log("service")[-4000:]
     assert first.returncode == 0, first.explain()
 
 
@@ -177,30 +147,6 @@ def test_the_service_job_runs_the_service_tests_after_the_gates(pull_request):
     assert "failed" not in summary[-1], summary[-1]
 
 
-@pytest.mark.slow
-def test_a_degraded_model_pushed_to_the_pr_fails_at_the_gate_and_says_why(pull_request):
-    result = pull_request["failing"]
-    assert result.result("gates") == "failed", result.explain()
-    log = result.log("gates")
-    assert "Failure - Main Train through the gates" in log
-    assert "ERROR: a gate failed" in log
-    [comment] = comments(result)
-    body = comment["body"]
-    assert "**Gates FAILED** (the check fails): baseline: " in body
-    assert "| baseline | **FAIL** |" in body
-    assert "model.roc_auc" in body  # the metrics diff says how much worse
-
-
-@pytest.mark.slow
-def test_the_second_run_updates_the_same_comment(pull_request):
-    [first] = pull_request["passed_comments"]
-    [updated] = comments(pull_request["failing"])
-    assert updated["id"] == first["id"]
-    [patch] = api_calls(pull_request["failing"], "PATCH")
-    assert patch["argv"][-3].endswith(f"/issues/comments/{first['id']}")
-    assert len(api_calls(pull_request["failing"], "POST")) == 1  # the first run's
-
-
 # --- release.yml ----------------------------------------------------------------------
 
 
@@ -208,7 +154,7 @@ def test_the_second_run_updates_the_same_comment(pull_request):
 def test_push_changing_params_releases_and_opens_a_staging_promotion(
         pull_request, repo, act_venv):
     before = repo.head()
-    edit(repo, "params.yaml", "  C: 1.0\n", "  C: 0.5\n")
+    repo.edit("params.yaml", "  C: 1.0\n", "  C: 0.5\n")
     # The pull request's CI trained this already and pushed its run cache to the remote.
     after = repo.commit("Merge: regularise more", "params.yaml")
     repo.push("main")

@@ -133,6 +133,13 @@ class GitHubRepo:
     def changed(self, before: str, after: str) -> list[str]:
         return git(self.work, "diff", "--name-only", before, after).splitlines()
 
+    def edit(self, relative: str, old: str, new: str) -> None:
+        """Replace the one `old` in the working clone's file (a person's edit)."""
+        path = self.work / relative
+        text = path.read_text()
+        assert text.count(old) == 1, f"expected one {old!r} in {relative}"
+        path.write_text(text.replace(old, new))
+
     def repository(self) -> dict[str, Any]:
         owner, name = self.full_name.split("/")
         return {"full_name": self.full_name, "name": name, "owner": {"login": owner},
@@ -193,6 +200,16 @@ class ActRun:
     def gh_state(self) -> dict[str, Any]:
         state = self.standins / "gh" / "state.json"
         return json.loads(state.read_text()) if state.exists() else {"comments": {}, "pulls": []}
+
+    def comments(self, issue: int) -> list[dict[str, Any]]:
+        """The comments the gh stand-in holds on issue or pull request `issue`."""
+        return self.gh_state()["comments"].get(str(issue), [])
+
+    def api_calls(self, method: str) -> list[dict[str, Any]]:
+        """The `gh api` calls made with `method` (GET when none is given)."""
+        return [c for c in self.gh_calls() if c["argv"][:1] == ["api"]
+                and (c["argv"][c["argv"].index("--method") + 1] if "--method" in c["argv"]
+                     else "GET") == method]
 
     def docker_calls(self) -> list[dict[str, Any]]:
         return read_jsonl(self.standins / "docker.jsonl")
