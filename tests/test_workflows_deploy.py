@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 from act.harness import GitHubRepo, git, triggered
-from conftest import REGISTRY, run
+from conftest import REGISTRY
 from test_workflows import act
 
 
@@ -168,9 +168,8 @@ def test_smoke_deployed_checks_the_service_serves_the_manifest(new_project, serv
     (project.path / "deploy" / "staging.yaml").write_text(manifest("staging", "low", "a"))
     server = serve_fake_service(served)
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        result = run(["make", "smoke-deployed", "ENV=staging", f"VENV={project.venv}"],
-                     project.path, {**project.env, "SERVICE_URL": url}, check=False)
+        project.extra_env["SERVICE_URL"] = f"http://127.0.0.1:{server.server_address[1]}"
+        result = project.make("smoke-deployed", "ENV=staging", check=False)
     finally:
         server.shutdown()
         server.server_close()

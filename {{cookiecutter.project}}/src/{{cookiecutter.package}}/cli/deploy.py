@@ -101,12 +101,15 @@ def deploy_plan(before: str | None, after: str) -> None:
 )
 def smoke_deployed(environment: str, url: str | None) -> None:
     """Check the deployed service answers and serves the manifest's lineage."""
-    from {{ cookiecutter.package }}.deploy.manifest import load_manifest
+    from {{ cookiecutter.package }}.deploy.manifest import ManifestError, load_manifest
     from {{ cookiecutter.package }}.serving.smoke import smoke_problem
 
     if not url:
         raise click.ClickException("no SERVICE_URL: set it as a variable of the GitHub environment")
-    lineage_id = load_manifest(project().manifest(environment)).current.lineage_id
+    try:
+        lineage_id = load_manifest(project().manifest(environment)).current.lineage_id
+    except ManifestError as error:
+        raise click.ClickException(f"smoke check of {environment}: {error}") from None
     problem = smoke_problem(url.rstrip("/"), lineage_id)
     if problem:
         raise click.ClickException(f"smoke check of {environment} at {url}: {problem}")
