@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 # Each test module stays on one worker, so a story it shares is built once, and
 # the modules start in the order tests/conftest.py gives (MODULE_ORDER).
 # PARALLEL= runs everything in one process.
-WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+WORKERS ?= $(shell $(PYTHON) -c 'import os; print(os.cpu_count() + 1)')
 PARALLEL ?= -n $(WORKERS) --dist loadscope --no-loadscope-reorder
 export BENTOML_DO_NOT_TRACK := true
 export UV_PYTHON_DOWNLOADS := never

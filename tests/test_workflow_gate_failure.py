@@ -7,28 +7,18 @@ The earlier comment is one the gh stand-in already holds, as GitHub would, so
 this module needs no earlier run and runs beside test_workflows.py.
 """
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from act.harness import GitHubRepo, git, run_act
+from act.harness import ActRun, GitHubRepo, gh_holds_comment, git, run_act
 from conftest import MARKER, PR_NUMBER, REPO
 
 EARLIER_COMMENT = {"id": 4242, "body": f"{MARKER}\n**Gates passed** (an earlier push)",
                    "user": {"login": "github-actions[bot]"}}
 
 
-def with_earlier_comment(standins: Path) -> None:
-    """The gh stand-in's state (tests/act/bin/gh) holding the pull request's comment."""
-    state = {"next_id": 5000, "comments": {str(PR_NUMBER): [EARLIER_COMMENT]},
-             "pulls": [], "issues": []}
-    (standins / "gh").mkdir(parents=True)
-    (standins / "gh" / "state.json").write_text(json.dumps(state))
-
-
 @pytest.fixture(scope="module")
-def degraded(seed: Path, tmp_path_factory, act_venv) -> Any:
+def degraded(seed: Path, tmp_path_factory, act_venv) -> ActRun:
     root = tmp_path_factory.mktemp("gate-failure")
     repo = GitHubRepo.from_bare(seed, root, REPO)
     git(repo.work, "switch", "--quiet", "-c", "feature")
@@ -38,7 +28,7 @@ def degraded(seed: Path, tmp_path_factory, act_venv) -> Any:
     repo.commit("Refactor training", "src/sample_classifier/pipeline/train.py")
     repo.push("feature")
     standins = root / "standins"
-    with_earlier_comment(standins)
+    gh_holds_comment(standins, PR_NUMBER, EARLIER_COMMENT)
     return run_act(repo, "pull_request", repo.pull_request_event(PR_NUMBER, "feature"),
                    "ci.yml", act_venv, standins, "-j", "gates")
 

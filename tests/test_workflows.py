@@ -18,11 +18,10 @@ workflow a push starts is decided here the way GitHub decides it.
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
-from act.harness import GitHubRepo, git, glob_regex, run_act, triggered
+from act.harness import ActRun, GitHubRepo, git, glob_regex, run_act, triggered
 from conftest import MARKER, PR_NUMBER, PYTEST_SUMMARY, REGISTRY, REPO, bake
 
 # What the project's service tests print (its tests/service/conftest.py): the fuzz count.
@@ -88,7 +87,7 @@ def param_row(body: str, name: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def pull_request(seed: Path, tmp_path_factory, act_venv) -> dict[str, Any]:
+def pull_request(seed: Path, tmp_path_factory, act_venv) -> ActRun:
     """A pull request that passes, under ci.yml: its `service` job, and the `gates` job
     it needs. (`lint` and `test` run in test_workflow_checks.py, a failing pull request
     in test_workflow_gate_failure.py, each beside this module.)"""
@@ -97,19 +96,15 @@ def pull_request(seed: Path, tmp_path_factory, act_venv) -> dict[str, Any]:
     repo.edit("params.yaml", "  C: 1.0\n", "  C: 0.5\n")
     repo.commit("Regularise more", "params.yaml")
     repo.push("feature")
-    passing = act(repo, "pull_request", repo.pull_request_event(PR_NUMBER, "feature"),
-                  "ci.yml", act_venv, "-j", "service")
-    return {"passing": passing, "comments": passing.comments(PR_NUMBER),
-            "api_calls": {"POST": len(passing.api_calls("POST")),
-                          "PATCH": len(passing.api_calls("PATCH"))},
-            "actions": passing.action_calls()}
+    return act(repo, "pull_request", repo.pull_request_event(PR_NUMBER, "feature"),
+               "ci.yml", act_venv, "-j", "service")
 
 
 @pytest.mark.slow
 def test_pr_that_passes_the_gates_is_green_and_comments_once(pull_request):
-    first = pull_request["passing"]
+    first = pull_request
     assert first.result("gates") == "succeeded", first.explain()
-    [comment] = pull_request["comments"]
+    [comment] = first.comments(PR_NUMBER)
     body = comment["body"]
     assert body.startswith(MARKER)
     assert "**Gates passed**" in body
@@ -119,14 +114,14 @@ def test_pr_that_passes_the_gates_is_green_and_comments_once(pull_request):
     assert "Bento: `sample-classifier:" in body
     roc = body.split('title "ROC: true positive rate by false positive rate')[1].split("```")[0]
     assert roc.startswith(" (base then candidate)") and roc.count("    line [") == 2
-    actions = pull_request["actions"]
+    actions = first.action_calls()
     [plots] = [c for c in actions if c["action"] == "upload-artifact"]
     assert (plots["job"], plots["name"], plots["path"]) == ("gates", "plots", "reports/plots-diff")
     assert plots["files"] >= 1
     checkouts = [c for c in actions if c["action"] == "checkout"]
     assert {c["job"] for c in checkouts} == {"gates", "service"}
     assert {c["persist_credentials"] for c in checkouts} == {"false"}
-    assert pull_request["api_calls"] == {"POST": 1, "PATCH": 0}
+    assert (len(first.api_calls("POST")), len(first.api_calls("PATCH"))) == (1, 0)
     # Last, so the rest is checked even while the project's own code breaks a test.
     assert first.result("service") == "succeeded", first.log("service")[-4000:]
     assert first.returncode == 0, first.explain()
@@ -136,7 +131,7 @@ def test_pr_that_passes_the_gates_is_green_and_comments_once(pull_request):
 def test_the_service_job_runs_the_service_tests_after_the_gates(pull_request):
     """The project's `make test-service` (build, serve, bad input, fuzzing, metrics,
     logs, batching), run by ci.yml's `service` job from what the gates job pushed."""
-    log = pull_request["passing"].log("service")
+    log = pull_request.log("service")
     assert "Stage 'train' is cached - skipping run" in log  # restored, not trained again
     fuzz = FUZZ_LINE.search(log)
     assert fuzz, f"no fuzz line in the service job's log:\n{log[-3000:]}"

@@ -165,6 +165,15 @@ class GitHubRepo:
 # --- running act ----------------------------------------------------------------------
 
 
+def gh_holds_comment(standins: Path, issue: int, comment: dict[str, Any]) -> None:
+    """Before a run: the gh stand-in (bin/gh) already holds `comment` on `issue`, as
+    GitHub would after an earlier run."""
+    state = {"next_id": comment["id"] + 1, "comments": {str(issue): [comment]},
+             "pulls": [], "issues": []}
+    (standins / "gh").mkdir(parents=True, exist_ok=True)
+    (standins / "gh" / "state.json").write_text(json.dumps(state))
+
+
 @dataclass
 class ActRun:
     returncode: int
