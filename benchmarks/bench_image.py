@@ -1,9 +1,10 @@
 """The image: build time, size, and time from `podman run` to ready.
 
 Runs the image test (tests/test_image.py), which bakes the default project,
-trains it, loads the cached base image, runs `make image` (buildah build and
-push by digest to a registry on 127.0.0.1), promotes to staging and starts the
-image with podman; the test writes its timings where IMAGE_BENCH_JSON says.
+trains it, loads the cached base image, runs release.yml under act on a push to
+main (its `make image`: buildah build and push by digest to a registry on
+127.0.0.1; then the staging promotion) and starts the image with podman; the
+test writes its timings where IMAGE_BENCH_JSON says.
 `--cold` first removes the cached base image (and its .debs), so the base is
 built from Debian as on a fresh machine.
 Run: `make bench-image` (or .venv/bin/python benchmarks/bench_image.py [--cold] [--json]).
@@ -24,7 +25,8 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("TEMPLATE_TEST_CACHE", TEMPLATE / ".cache"))
 ROWS = {
     "base load": "base image loaded from the cached oci-archive (s)",
-    "make image": "`make image`: bento, buildah build, push by digest (s)",
+    "make image": "`make image` (the release's step): buildah build, push by digest (s)",
+    "release": "release.yml under act: pull, gate stage, push, bento, image, promotion (s)",
     "size MB": "image size (MB, as podman reports it)",
     "run to ready": "`podman run` to `/readyz` answering (s)",
 }

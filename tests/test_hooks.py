@@ -6,6 +6,7 @@ child process of cookiecutter and writes to file descriptor 2, so its message
 is read with `capfd` (in process) or from the CLI's stderr.
 """
 
+import ast
 import json
 import subprocess
 import sys
@@ -133,6 +134,19 @@ def test_valid_answers_bake(tmp_path, user_config):
                            output_dir=str(tmp_path), config_file=user_config)
     assert Path(project) == tmp_path / VALID["project"]
     assert (tmp_path / VALID["project"] / "src" / VALID["package"]).is_dir()
+    # The answer is where `make image` pushes when IMAGE_REGISTRY is not set (the
+    # release workflow sets none); the image tests push to a registry on loopback.
+    image_module = Path(project) / "src" / VALID["package"] / "release" / "image.py"
+    assert module_constant(image_module, "IMAGE_REGISTRY") == VALID["image_registry"]
+
+
+def module_constant(module: Path, name: str) -> Any:
+    """The literal value a module assigns to `name` at its top level."""
+    for node in ast.parse(module.read_text()).body:
+        targets = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+        if isinstance(node, ast.Assign) and targets == [name]:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{module} assigns no {name}")
 
 
 @pytest.mark.parametrize(("answers", "message"), REFUSED_ANSWERS + UNSUPPORTED_COMBINATIONS)

@@ -1,13 +1,22 @@
-"""The image is real: `make image` builds the bento's OCI image with buildah (no Docker
-daemon here), the image serves, its digest is the registry's, and promotion pins it.
+"""The image is real: release.yml, run by act on a push to main, builds the bento's OCI
+image with buildah (no Docker daemon here), pushes it by digest, and opens the staging
+promotion; the image serves, its digest is the registry's, and the promotion pins it.
 
-One build for the module (minutes): the fixture builds, pushes, promotes and runs
-the image once; each test reads one fact from that. See tests/containers.py for
-how the engines, the base image and the registry are set up on this machine.
+One release for the module (minutes): the fixture runs the workflow and starts the
+image once; each test reads one fact from that. See tests/containers.py for how the
+engines, the base image and the registry are set up on this machine, and
+act/harness.py for how act plays GitHub.
+
+The push changes the base image setting (bentofile.yaml, a path release.yml
+watches), as a team moving to its own base would: the gate stage rebuilds the
+bento, nothing trains. The registry is the one on loopback (IMAGE_REGISTRY); a
+secret in the runner's environment reaches the build, and the image must not
+keep it.
 """
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import time
@@ -19,7 +28,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from conftest import CACHE, Project, copy_project, free_port, wait_until_answering
+from act.harness import ActRun, GitHubRepo, git, run_act, triggered
+from conftest import CACHE, REPO, Project, free_port, wait_until_answering
 from containers import PACKAGES, Engines, Registry, base_image, missing_tools
 
 pytestmark = pytest.mark.slow
@@ -33,14 +43,17 @@ HOST_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 @dataclass
 class Released:
-    project: Project
+    run: ActRun  # release.yml on the push
+    repo: GitHubRepo
+    pull: dict[str, Any]  # the staging promotion pull request
+    checkout: Project  # the promotion branch, checked out
     engines: Engines
     registry: Registry
-    manifest: dict[str, Any]
+    manifest: dict[str, Any]  # deploy/staging.yaml, as the promotion proposes it
     reference: str  # registry:tag, as built and pushed
     url: str  # where the running container answers
     container: str
-    password: str  # the registry password `make image` was given
+    runner_secret: str  # in the environment the image was built in
     timings: dict[str, float]
 
 
@@ -59,16 +72,6 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engines]:
                           f"{uv_config}:/etc/uv/uv.toml:ro")
     yield engines
     engines.clean()
-
-
-def use_base_image(project: Project, base: str) -> None:
-    """The bentofile's base image setting, pointed at `base` (the test's own)."""
-    bentofile = project.path / "bentofile.yaml"
-    text = bentofile.read_text()
-    default = 'base_image: "python:3.11-slim"'
-    assert default in text, f"the default base image setting is gone from {bentofile}"
-    bentofile.write_text(text.replace(default, f'base_image: "{base}"'))
-    project.commit_all(f"Build the image from {base}")
 
 
 def run_container(engines: Engines, reference: str) -> tuple[str, str, float]:
@@ -91,53 +94,111 @@ def run_container(engines: Engines, reference: str) -> tuple[str, str, float]:
     return container, url, ready
 
 
+# act prints each step's time in Go's notation: `[2m3.5s]`, `[850.1ms]`.
+STEP_TIME = re.compile(r"(\d+(?:\.\d+)?)(h|ms|µs|m|s)")
+UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "µs": 1e-6}
+
+
+def step_seconds(run: ActRun, job: str, step: str) -> float:
+    """How long act says a succeeded step took."""
+    [line] = [text for text in run.lines(job) if f"Success - Main {step} [" in text]
+    spent = line.rsplit("[", 1)[1].rstrip("]")
+    return sum(float(number) * UNIT_SECONDS[unit] for number, unit in STEP_TIME.findall(spent))
+
+
+def push_a_new_base_image(repo: GitHubRepo, base: str) -> dict[str, Any]:
+    """Commit and push to main the bentofile's base image setting pointed at `base`;
+    return the push event."""
+    before = repo.head()
+    repo.edit("bentofile.yaml", 'base_image: "python:3.11-slim"', f'base_image: "{base}"')
+    after = repo.commit(f"Build the image from {base}", "bentofile.yaml")
+    repo.push("main")
+    release = repo.work / ".github/workflows/release.yml"
+    assert triggered(release, "push", "main", repo.changed(before, after))
+    return repo.push_event(before, after)
+
+
+def check_out_promotion(repo: GitHubRepo, run: ActRun, venv: Path) -> tuple[dict, Project]:
+    """The one promotion pull request the run opened, and its branch checked out."""
+    [pull] = run.gh_state()["pulls"]
+    git(repo.work, "fetch", "--quiet", str(repo.origin), pull["head"])
+    git(repo.work, "switch", "--quiet", "--detach", "FETCH_HEAD")
+    return pull, Project(repo.work, venv, repo.work.parent / "unused-remote")
+
+
 @pytest.fixture(scope="module")
-def released(trained_project: Project, engines: Engines,
+def released(seed: Path, engines: Engines, act_venv: Path,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Released]:
-    """Build with `make image`, promote to staging, run the image: once for the module."""
+    """release.yml on a push to main, then the image it pushed run: once for the module."""
     root = tmp_path_factory.mktemp("image")
-    project = copy_project(trained_project, root)
-    use_base_image(project, BASE)
+    repo = GitHubRepo.from_bare(seed, root / "github", REPO)
+    event = push_a_new_base_image(repo, BASE)
     timings = {"base load": base_image(CACHE, engines, BASE)}
     with Registry(root / "registry", free_port()) as registry:
         engines.insecure(registry.address)
-        password = f"registry-token-{secrets.token_hex(8)}"
-        project.extra_env.update({
-            **engines.config,
-            "IMAGE_REGISTRY": f"{registry.address}/sample-classifier",
-            # A secret in the build's environment (the registry here needs no login,
-            # so with no REGISTRY_USER none happens): the image must not keep it.
-            "REGISTRY_PASSWORD": password,
-        })
+        runner_secret = f"runner-secret-{secrets.token_hex(8)}"
         started = time.monotonic()
-        built = project.make("image")
-        timings["make image"] = time.monotonic() - started
-        # The build's steps, kept beside the test's files to read after a run.
-        (root / "make-image.log").write_text(built.stdout + built.stderr)
-        version = project.read_json("reports/release.json")["bento_tag"].split(":")[1]
-        reference = f"{registry.address}/sample-classifier:{version}"
-        assert built.stdout.strip().endswith(project.read_json("reports/release.json")["image"])
+        run = run_act(
+            repo, "push", event, "release.yml", act_venv, root / "standins",
+            # A secret in the runner's environment, which the build inherits: the image
+            # must not keep it. (No token: the registry on loopback wants no login, and
+            # buildah's login does not speak plain HTTP.)
+            extra_env={**engines.config, "CONTAINER_BACKEND": "buildah",
+                       "IMAGE_REGISTRY": f"{registry.address}/sample-classifier",
+                       "RUNNER_SECRET": runner_secret})
+        timings["release"] = time.monotonic() - started
+        assert run.returncode == 0, run.explain()
+        timings["make image"] = step_seconds(run, "build", IMAGE_STEP)
         engines.build_volumes()  # the host's CA was for the build only
-        project.cli("promote", "staging")
-        manifest = yaml.safe_load((project.path / "deploy/staging.yaml").read_text())
+        pull, checkout = check_out_promotion(repo, run, act_venv)
+        manifest = yaml.safe_load((checkout.path / "deploy/staging.yaml").read_text())
+        version = manifest["current"]["bento_tag"].split(":")[1]
+        reference = f"{registry.address}/sample-classifier:{version}"
         container, url, timings["run to ready"] = run_container(engines, reference)
         timings["size MB"] = int(engines.run("podman", "image", "inspect", "--format",
                                              "{{.Size}}", reference)) / 1e6
         report = os.environ.get("IMAGE_BENCH_JSON")  # benchmarks/bench_image.py reads it
         if report:
             Path(report).write_text(json.dumps(timings, indent=2))
-        yield Released(project, engines, registry, manifest, reference, url, container,
-                       password, timings)
+        yield Released(run, repo, pull, checkout, engines, registry, manifest, reference, url,
+                       container, runner_secret, timings)
         engines.run("podman", "rm", "--force", container)
+
+
+IMAGE_STEP = "Containerize and push the image by digest"
+
+
+def test_the_release_rebuilt_the_gates_and_trained_nothing(released: Released):
+    build = released.run.log("build")
+    assert "Running stage 'gate'" in build  # the bentofile changed: the bento is rebuilt
+    assert "Running stage 'train'" not in build  # the model came from the remote
+    assert "Success - Main Push DVC outputs and run cache" in build
+    assert f"Success - Main {IMAGE_STEP}" in build
+    assert released.run.result("promote") == "succeeded", released.run.explain()
+
+
+def test_the_promotion_changes_only_staging_and_names_the_pushed_image(released: Released):
+    repo, pull, manifest = released.repo, released.pull, released.manifest
+    assert pull["base"] == "main"
+    assert pull["head"] == f"promote/staging-{manifest['current']['lineage_id']}"
+    assert repo.origin_head("main") == repo.head("main")  # nothing was written on main
+    changed = git(repo.origin, "diff", "--name-only", "main", pull["head"]).splitlines()
+    # The manifest, the lineage of what it deploys, its rendered Kubernetes objects: nothing else.
+    assert {"deploy/staging.yaml", "deploy/lineage/staging.json"} <= set(changed)
+    own = ("deploy/staging.yaml", "deploy/lineage/staging.json", "deploy/k8s/staging/")
+    assert [path for path in changed if not path.startswith(own)] == []
+    assert manifest["environment"] == "staging"
+    digest = manifest["current"]["image"].split("@")[1]
+    assert manifest["current"]["lineage_id"] in pull["body"] and digest in pull["body"]
 
 
 def test_the_image_serves_the_smoke_request_and_refuses_a_bad_one(released: Released):
     # The project's own smoke check of a deployed service: it answers, and serves
     # the lineage deploy/staging.yaml names.
-    smoke = released.project.cli("smoke-deployed", "staging", "--url", released.url)
+    smoke = released.checkout.cli("smoke-deployed", "staging", "--url", released.url)
     assert released.manifest["current"]["lineage_id"] in smoke.stdout
     contract = yaml.safe_load(
-        (released.project.path / "src/sample_classifier/contract.yaml").read_text())
+        (released.checkout.path / "src/sample_classifier/contract.yaml").read_text())
     record = {name: (b["min"] + b["max"]) / 2 for name, b in contract["features"].items()}
     bad = httpx.post(f"{released.url}/predict", trust_env=False, timeout=10,
                      json={"records": [{**record, "mean_radius": "12.5"}]})
@@ -154,8 +215,6 @@ def test_the_manifest_pins_the_digest_the_registry_serves(released: Released):
     # The tag the release pushed names the same manifest: nothing was pushed after it.
     tagged = registry_digest(released.engines, released.reference)
     assert tagged == digest
-    # A local listing's digest is not the registry's: the release must not use it.
-    assert released.project.read_json("reports/release.json")["image"] == image
 
 
 def registry_digest(engines: Engines, reference: str) -> str:
@@ -166,7 +225,7 @@ def registry_digest(engines: Engines, reference: str) -> str:
 
 
 def test_the_kubernetes_objects_run_the_pushed_digest(released: Released):
-    rendered = released.project.path / "deploy/k8s/staging"
+    rendered = released.checkout.path / "deploy/k8s/staging"
     images = set()
     for path in sorted(rendered.glob("*.yaml")):
         for document in yaml.safe_load_all(path.read_text()):
@@ -202,7 +261,7 @@ def test_the_image_keeps_no_build_tools_no_test_ca_and_no_credentials(released: 
         for tool in ("usr/bin/gcc", "usr/bin/cc", "usr/bin/make", "usr/bin/git", "usr/bin/gpg",
                      "usr/local/bin/uv", "usr/bin/uv", "root/.cache/uv"):
             assert not (mount / tool).exists(), f"{tool} is left in the image"
-        secrets_to_find = [released.password, *(ca_body(ca) for ca in HOST_EXTRA_CAS)]
+        secrets_to_find = [released.runner_secret, *(ca_body(ca) for ca in HOST_EXTRA_CAS)]
         found = grep_files(mount, secrets_to_find)
         assert found == "", f"found in the image:\n{found}"
     finally:

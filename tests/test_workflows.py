@@ -8,21 +8,20 @@ deploy.yml, a `workflow_dispatch` with inputs for rollback.yml. The tests then
 assert on what the workflow sent to "GitHub": the comment, the promotion pull
 request and its manifest diff. Other modules run the rest, so other test
 workers run them meanwhile: ci.yml's lint and test jobs (test_workflow_checks.py),
-a pull request the gates stop (test_workflow_gate_failure.py), deploy.yml and
-rollback.yml (test_workflows_deploy.py).
+a pull request the gates stop (test_workflow_gate_failure.py), release.yml with
+the real image build (test_image.py), deploy.yml and rollback.yml
+(test_workflows_deploy.py).
 
 The trigger tests at the top are fast: act ignores `paths` filters, so which
 workflow a push starts is decided here the way GitHub decides it.
 """
 
-import hashlib
 import re
 from pathlib import Path
 
 import pytest
-import yaml
 from act.harness import ActRun, GitHubRepo, git, glob_regex, run_act, triggered
-from conftest import MARKER, PR_NUMBER, PYTEST_SUMMARY, REGISTRY, REPO, bake
+from conftest import MARKER, PR_NUMBER, PYTEST_SUMMARY, REPO, bake
 
 # What the project's service tests print (its tests/service/conftest.py): the fuzz count.
 FUZZ_LINE = re.compile(r"fuzz: (\d+) requests, (\d+) server errors")
@@ -140,45 +139,3 @@ def test_the_service_job_runs_the_service_tests_after_the_gates(pull_request):
     summary = PYTEST_SUMMARY.findall(log)
     assert summary and re.search(r"\d+ passed", summary[-1]), log[-3000:]
     assert "failed" not in summary[-1], summary[-1]
-
-
-# --- release.yml ----------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_push_changing_params_releases_and_opens_a_staging_promotion(
-        pull_request, repo, act_venv):
-    before = repo.head()
-    repo.edit("params.yaml", "  C: 1.0\n", "  C: 0.5\n")
-    # The pull request's CI trained this already and pushed its run cache to the remote.
-    after = repo.commit("Merge: regularise more", "params.yaml")
-    repo.push("main")
-    assert triggered(repo.work / ".github/workflows/release.yml", "push", "main",
-                     repo.changed(before, after))
-    result = act(repo, "push", repo.push_event(before, after), "release.yml", act_venv)
-    assert result.returncode == 0, result.explain()
-    assert [result.result("build"), result.result("promote")] == ["succeeded"] * 2
-    build = result.log("build")
-    assert "Stage 'train' is cached - skipping run" in build  # nothing trains twice
-    assert "Running stage 'train'" not in build
-    assert "Success - Main Push DVC outputs and run cache" in build
-
-    builds = [c["argv"] for c in result.docker_calls() if c["argv"][0] == "build"]
-    [pushed] = [c["argv"][-1] for c in result.docker_calls() if c["argv"][0] == "push"]
-    assert len(builds) == 1 and pushed in builds[0]  # bentoml containerize built what was pushed
-    digest = "sha256:" + hashlib.sha256(pushed.encode()).hexdigest()
-
-    [pr] = [p for p in result.gh_state()["pulls"]]
-    assert pr["base"] == "main" and pr["head"].startswith("promote/staging-")
-    assert repo.origin_head("main") == after  # nothing was written on main
-    changed = git(repo.origin, "diff", "--name-only", "main", pr["head"]).splitlines()
-    # The manifest, the lineage of what it deploys, its rendered Kubernetes objects: nothing else.
-    assert {"deploy/staging.yaml", "deploy/lineage/staging.json"} <= set(changed)
-    own = ("deploy/staging.yaml", "deploy/lineage/staging.json", "deploy/k8s/staging/")
-    assert [path for path in changed if not path.startswith(own)] == []
-    manifest = yaml.safe_load(git(repo.origin, "show", f"{pr['head']}:deploy/staging.yaml"))
-    assert manifest["environment"] == "staging"
-    assert manifest["current"]["image"] == f"{REGISTRY}@{digest}"
-    assert pushed == f"{REGISTRY}:{manifest['current']['bento_tag'].split(':')[1]}"
-    assert pr["head"] == f"promote/staging-{manifest['current']['lineage_id']}"
-    assert manifest["current"]["lineage_id"] in pr["body"] and digest in pr["body"]

@@ -4,7 +4,6 @@
   clones and the workflows push to) and by the recording `gh` in bin/.
 - Third-party actions are replaced by the stand-ins in actions/<owner>/<name>,
   mapped with --local-repository to the exact SHA each workflow pins.
-- The container engine and registry are played by the recording `docker`.
 - Jobs run on this machine (-P ubuntu-latest=-self-hosted), one at a time
   (they share one Python environment), each from an empty workspace
   (--no-skip-checkout), like a fresh GitHub runner.
@@ -220,9 +219,6 @@ class ActRun:
                 and (c["argv"][c["argv"].index("--method") + 1] if "--method" in c["argv"]
                      else "GET") == method]
 
-    def docker_calls(self) -> list[dict[str, Any]]:
-        return read_jsonl(self.standins / "docker.jsonl")
-
     def action_calls(self) -> list[dict[str, Any]]:
         return read_jsonl(self.standins / "actions.jsonl")
 
@@ -264,7 +260,6 @@ def run_act(repo: GitHubRepo, event: str, payload: dict[str, Any], workflow: str
         "ACT_ORIGIN": str(repo.origin),
         "ACT_STANDIN_LOG": str(standins / "actions.jsonl"),
         "GH_STANDIN_DIR": str(standins / "gh"),
-        "DOCKER_STANDIN_LOG": str(standins / "docker.jsonl"),
         **(extra_env or {}),
     }
     command = [
