@@ -17,7 +17,6 @@ import httpx
 import psutil
 import pytest
 
-from {{ cookiecutter.package }}.cli.deploy import print_outcome
 from {{ cookiecutter.package }}.deploy import DeployError
 from {{ cookiecutter.package }}.deploy.targets.local import answers, pid_alive, stop_environment
 from {{ cookiecutter.package }}.serving.process import free_port
@@ -94,7 +93,7 @@ def test_a_served_model_other_than_the_verified_one_fails_the_smoke_check(enviro
 
 
 @pytest.mark.slow  # three deploys or more, with cold starts
-def test_a_rollback_to_a_dead_warm_version_says_it_started_cold(environment, capsys):
+def test_a_rollback_to_a_dead_warm_version_says_it_started_cold(environment):
     environment.manifest("two", previous="one")
     environment.deploy()
     kill(pids_of(environment.entry("one")))
@@ -105,8 +104,7 @@ def test_a_rollback_to_a_dead_warm_version_says_it_started_cold(environment, cap
     assert "its warm copy was not running" in outcome.cold["svc:one"]
     assert outcome.answering_seconds > outcome.switch_seconds
     assert outcome.answering_seconds <= took
-    print_outcome(outcome)
-    printed = capsys.readouterr().out
+    printed = "\n".join(outcome.lines())
     assert "started svc:one cold: its warm copy was not running; ready after" in printed
     assert "svc:one answered" in printed and "after this deploy began" in printed
 

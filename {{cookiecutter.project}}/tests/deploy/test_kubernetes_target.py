@@ -1,7 +1,10 @@
-"""The Kubernetes target applies deploy/k8s/<env>/ only if it is the manifest's rendering."""
+"""The Kubernetes target applies deploy/k8s/<env>/ only if it is the manifest's rendering;
+`render-k8s` writes that rendering, or with --check says where it is stale."""
 
 import pytest
+from click.testing import CliRunner
 
+from {{ cookiecutter.package }}.cli import cli
 from {{ cookiecutter.package }}.config import PROJECT
 from {{ cookiecutter.package }}.deploy import DeployError
 from {{ cookiecutter.package }}.deploy.manifest import load_manifest
@@ -61,3 +64,47 @@ def test_apply_refuses_before_running_kubectl(promoted, stand_in):
     with pytest.raises(DeployError):
         apply(promoted, "production")
     assert kubectl.calls() == []
+
+
+@pytest.fixture
+def render_k8s(repo, monkeypatch):
+    """`render-k8s ARGS` run in the repository: its exit code and what it printed."""
+    monkeypatch.chdir(repo.root)
+
+    def invoke(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["render-k8s", *args])
+        return result.exit_code, result.output
+
+    return invoke
+
+
+def test_render_k8s_check_passes_on_a_promotion_and_catches_a_hand_edit(promoted, render_k8s):
+    assert render_k8s("--check") == (0, "deploy/k8s/production: ok\n")
+    edited = sorted(rendered_dir(promoted, "production").glob("*.yaml"))[0]
+    edited.write_text(edited.read_text() + "# edited by hand\n")
+    code, said = render_k8s("--check")
+    assert code == 1
+    assert f"deploy/k8s/production: stale: changed {edited.name}" in said
+    assert "deploy/k8s/ is stale; run `{{ cookiecutter.package }} render-k8s`" in said
+    assert render_k8s("--env", "production") == (
+        0,
+        f"deploy/k8s/production: updated: changed {edited.name}\n",
+    )
+    assert render_k8s("--check")[0] == 0
+
+
+def test_render_k8s_says_how_far_the_replicas_are_from_the_canary_share(
+    repo, promote_seed, render_k8s
+):
+    promote_seed("production", "a", "high")
+    promote_seed("production", "b", "high")  # the high tier rolls out as a canary
+    canary = load_manifest(repo.manifest("production")).traffic.canary
+    assert 0 < canary < 100
+    code, said = render_k8s("--check")
+    assert code == 0
+    assert f"production: canary {canary}% asked, about " in said
+    assert "by replica count" in said
+
+
+def test_render_k8s_with_no_manifest_renders_nothing(render_k8s):
+    assert render_k8s() == (0, "no deploy/<env>.yaml yet: nothing to render\n")

@@ -1,6 +1,7 @@
-"""Commands of the deploy: reconcile, plan, smoke, manifests, rendering, stop."""
+"""Commands of the deploy: reconcile, status, plan, smoke, manifests, rendering, stop."""
 
 import sys
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import click
@@ -9,53 +10,41 @@ from {{ cookiecutter.package }}.cli.common import ENVIRONMENT, project
 from {{ cookiecutter.package }}.config import PACKAGE
 
 if TYPE_CHECKING:
-    from {{ cookiecutter.package }}.deploy.reconcile import Outcome
+    from {{ cookiecutter.package }}.deploy.targets import Target
 
 
-def print_outcome(outcome: "Outcome") -> None:
-    click.echo(f"{outcome.environment}: serving {outcome.serving}; warm: {outcome.warm or 'none'}")
-    for tag, why in outcome.cold.items():
-        click.echo(f"started {tag} cold: {why}")
-    if outcome.switch_seconds is not None:
-        click.echo(
-            f"switched traffic in {outcome.switch_seconds:.3f}s; {outcome.serving} answered "
-            f"{outcome.answering_seconds:.1f}s after this deploy began"
-        )
-    elif not outcome.changed:
-        click.echo("already as the manifest says: nothing changed")
-    for note in outcome.notes:
-        click.echo(f"note: {note}")
+def target_option(command: Callable[..., None]) -> Callable[..., None]:
+    """`--target`: which deploy target (deploy/targets/__init__.py) the command acts on."""
+    from {{ cookiecutter.package }}.deploy.targets import TARGETS
+
+    return click.option(
+        "--target",
+        envvar="DEPLOY_TARGET",
+        default="local",
+        show_default=True,
+        type=click.Choice(list(TARGETS)),
+        help="local: this machine (router + bentoml serve); kubernetes: kubectl.",
+    )(command)
 
 
-def deploy_locally(environment: str, revert_failed_canary: bool) -> None:
-    from {{ cookiecutter.package }}.deploy.canary import settle_canary
-    from {{ cookiecutter.package }}.deploy.reconcile import Reconciler
+def on_target(name: str, doing: str, act: Callable[["Target"], Iterable[str]]) -> None:
+    """Run `act` on the chosen target and print its lines as they come; one line if it stops."""
+    from {{ cookiecutter.package }}.deploy import DeployError
+    from {{ cookiecutter.package }}.deploy.manifest import ManifestError
+    from {{ cookiecutter.package }}.deploy.targets import choose
+    from {{ cookiecutter.package }}.deploy.targets.local import Busy
+    from {{ cookiecutter.package }}.shell import CommandFailed
 
-    reconciler = Reconciler(project(), environment)
-    outcome = reconciler.run()
-    print_outcome(outcome)
-    if outcome.canary_pending:
-        click.echo(f"canary: {reconciler.manifest().traffic.canary}% of traffic, watching...")
-        click.echo(settle_canary(reconciler, revert_failed_canary))
-
-
-def deploy_to_kubernetes(environment: str) -> None:
-    from {{ cookiecutter.package }}.deploy.targets.kubernetes import apply
-
-    for step in apply(project(), environment):
-        click.echo(f"ran: {step}")
+    try:
+        for line in act(choose(name, project())):
+            click.echo(line)
+    except (DeployError, ManifestError, Busy, RuntimeError, CommandFailed) as error:
+        raise click.ClickException(f"{doing} on the {name} target stopped: {error}") from None
 
 
 @click.command()
 @click.argument("environment", type=ENVIRONMENT)
-@click.option(
-    "--target",
-    envvar="DEPLOY_TARGET",
-    default="local",
-    show_default=True,
-    type=click.Choice(["local", "kubernetes"]),
-    help="local: this machine (router + bentoml serve); kubernetes: kubectl apply.",
-)
+@target_option
 @click.option(
     "--commit",
     "revert_failed_canary",
@@ -64,17 +53,19 @@ def deploy_to_kubernetes(environment: str) -> None:
 )
 def deploy(environment: str, target: str, revert_failed_canary: bool) -> None:
     """Reconcile ENVIRONMENT to deploy/ENVIRONMENT.yaml on the chosen target."""
-    from {{ cookiecutter.package }}.deploy import DeployError
-    from {{ cookiecutter.package }}.deploy.manifest import ManifestError
-    from {{ cookiecutter.package }}.deploy.targets.local import Busy
+    on_target(
+        target,
+        f"deploy to {environment}",
+        lambda chosen: chosen.deploy(environment, revert_failed_canary),
+    )
 
-    try:
-        if target == "kubernetes":
-            deploy_to_kubernetes(environment)
-        else:
-            deploy_locally(environment, revert_failed_canary)
-    except (DeployError, ManifestError, Busy, RuntimeError) as error:
-        raise click.ClickException(f"deploy to {environment} stopped: {error}") from None
+
+@click.command()
+@click.argument("environment", type=ENVIRONMENT)
+@target_option
+def status(environment: str, target: str) -> None:
+    """What runs in ENVIRONMENT on the chosen target, and what takes its traffic."""
+    on_target(target, f"status of {environment}", lambda chosen: chosen.status(environment))
 
 
 @click.command("deploy-plan")
@@ -169,12 +160,11 @@ def render_k8s(environments: tuple[str, ...], check: bool) -> None:
 
 @click.command()
 @click.argument("environment", type=ENVIRONMENT)
-def stop(environment: str) -> None:
-    """Stop the local router and every version of ENVIRONMENT."""
-    from {{ cookiecutter.package }}.deploy.targets.local import stop_environment
+@target_option
+def stop(environment: str, target: str) -> None:
+    """Stop everything of ENVIRONMENT on the chosen target (locally: the router and every
+    version, half-dead ones included)."""
+    on_target(target, f"stop of {environment}", lambda chosen: chosen.stop(environment))
 
-    stopped = stop_environment(project(), environment)
-    click.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
 
-
-COMMANDS = [deploy, deploy_plan, smoke_deployed, check_manifests, render_k8s, stop]
+COMMANDS = [deploy, status, deploy_plan, smoke_deployed, check_manifests, render_k8s, stop]

@@ -49,6 +49,19 @@ class Outcome:
     # From the command's start to the router answering from the new version.
     answering_seconds: float | None = None
 
+    def lines(self) -> list[str]:
+        """What a person reads after the deploy: what serves, what is warm, why."""
+        said = [f"{self.environment}: serving {self.serving}; warm: {self.warm or 'none'}"]
+        said += [f"started {tag} cold: {why}" for tag, why in self.cold.items()]
+        if self.switch_seconds is not None:
+            said.append(
+                f"switched traffic in {self.switch_seconds:.3f}s; {self.serving} answered "
+                f"{self.answering_seconds:.1f}s after this deploy began"
+            )
+        elif not self.changed:
+            said.append("already as the manifest says: nothing changed")
+        return said + [f"note: {note}" for note in self.notes]
+
 
 def settings(p: Paths, environment: str) -> dict[str, Any]:
     section = load_params(p.params).get("deploy", {})

@@ -7,12 +7,14 @@ never points at pods that are not ready: the versioned Deployments first
 (waiting for their rollout), then the rest, pruning what the manifest dropped.
 """
 
+from collections.abc import Iterator
+
 from {{ cookiecutter.package }}.config import PROJECT, Paths
 from {{ cookiecutter.package }}.deploy import DeployError
 from {{ cookiecutter.package }}.deploy.manifest import Manifest, load_manifest
 from {{ cookiecutter.package }}.deploy.targets.kubernetes_files import differences, rendered_dir
 from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import render
-from {{ cookiecutter.package }}.shell import run
+from {{ cookiecutter.package }}.shell import output, run
 
 
 def images_in(files: dict[str, str]) -> set[str]:
@@ -51,13 +53,22 @@ def check_rendered(p: Paths, manifest: Manifest) -> None:
         )
 
 
+def namespace_of(environment: str) -> str:
+    return f"{PROJECT}-{environment}"
+
+
+def selector_of(environment: str) -> str:
+    """The labels every object rendered for the environment carries."""
+    return f"app={PROJECT},environment={environment}"
+
+
 def apply(p: Paths, environment: str, namespace: str | None = None) -> list[str]:
     """Check, then apply the environment's objects in two steps; what was run."""
     manifest = load_manifest(p.manifest(environment))
     check_rendered(p, manifest)
     folder = str(rendered_dir(p, environment).relative_to(p.root))
-    namespace = namespace or f"{PROJECT}-{environment}"
-    selector = f"app={PROJECT},environment={environment}"
+    namespace = namespace or namespace_of(environment)
+    selector = selector_of(environment)
     steps = [
         ["kubectl", "apply", "-n", namespace, "-k", folder, "-l", "version"],
         [
@@ -76,3 +87,32 @@ def apply(p: Paths, environment: str, namespace: str | None = None) -> list[str]
     for step in steps:
         run(p.root, *step)
     return [" ".join(step) for step in steps]
+
+
+class Kubernetes:
+    """The Kubernetes target (the interface: targets/__init__.py), through kubectl and
+    the cluster its current context names. The canary's traffic share is the
+    rendered replicas' (docs/kubernetes.md); no analysis runs here."""
+
+    def __init__(self, p: Paths) -> None:
+        self.p = p
+
+    def deploy(self, environment: str, revert_failed_canary: bool) -> Iterator[str]:
+        for step in apply(self.p, environment):
+            yield f"ran: {step}"
+
+    def status(self, environment: str) -> list[str]:
+        shown = output(
+            self.p.root,
+            *("kubectl", "get", "deployments,services", "-n", namespace_of(environment)),
+            *("-l", selector_of(environment), "-o", "wide"),
+        )
+        return [f"{environment} (namespace {namespace_of(environment)}):", *shown.splitlines()]
+
+    def stop(self, environment: str) -> list[str]:
+        """Delete what `deploy` applied: the objects rendered for the environment."""
+        folder = str(rendered_dir(self.p, environment).relative_to(self.p.root))
+        step = ["kubectl", "delete", "-n", namespace_of(environment), "-k", folder]
+        step.append("--ignore-not-found")
+        run(self.p.root, *step)
+        return [f"ran: {' '.join(step)}"]

@@ -252,3 +252,58 @@ def stop_environment(p: Paths, environment: str) -> list[str]:
         stopped.append("router")
     target.save_state({"router": None, "versions": {}})
     return stopped
+
+
+def route_roles(routes: dict[str, Any] | None) -> dict[str, str]:
+    """Which version the router sends what: tag -> "all traffic", "stable", "canary N%"."""
+    if not routes:
+        return {}
+    if routes.get("canary") is None:
+        return {routes["stable"]["tag"]: "all traffic"}
+    share = routes["canary_share"]
+    return {routes["stable"]["tag"]: f"{100 - share}%", routes["canary"]["tag"]: f"{share}%"}
+
+
+def status_lines(target: LocalTarget) -> list[str]:
+    """The router and every version of an environment, as the state and a probe find them."""
+    state = target.load_state()
+    if not state["versions"] and not state.get("router"):
+        return [f"{target.environment}: nothing is running on this machine"]
+    router = "answering" if target.router_running(state) else "not answering"
+    lines = [f"{target.environment}: router {target.router_url} {router}"]
+    roles = route_roles(target.load_routes())
+    for tag, entry in state["versions"].items():
+        health, _ = target.version_health(tag, entry)
+        role = roles.get(tag, "no traffic (warm)")
+        lines.append(f"  {tag} at {target.url(entry)}: {health}; {role}")
+    return lines
+
+
+class Local:
+    """The local target (the interface: targets/__init__.py): the router and the bento
+    processes of each environment, on this machine."""
+
+    def __init__(self, p: Paths) -> None:
+        self.p = p
+
+    def deploy(self, environment: str, revert_failed_canary: bool) -> Iterator[str]:
+        # Imported here: reconcile and canary import this module.
+        from {{ cookiecutter.package }}.deploy.canary import settle_canary
+        from {{ cookiecutter.package }}.deploy.reconcile import Reconciler
+
+        reconciler = Reconciler(self.p, environment)
+        outcome = reconciler.run()
+        yield from outcome.lines()
+        if outcome.canary_pending:
+            yield f"canary: {reconciler.manifest().traffic.canary}% of traffic, watching..."
+            yield settle_canary(reconciler, revert_failed_canary)
+
+    def status(self, environment: str) -> list[str]:
+        from {{ cookiecutter.package }}.deploy.reconcile import settings
+
+        port = settings(self.p, environment)["router_port"]
+        return status_lines(LocalTarget(self.p, environment, port))
+
+    def stop(self, environment: str) -> list[str]:
+        stopped = stop_environment(self.p, environment)
+        return [f"stopped: {', '.join(stopped) or 'nothing was running'}"]
