@@ -32,13 +32,14 @@ def on_target(name: str, doing: str, act: Callable[["Target"], Iterable[str]]) -
     from {{ cookiecutter.package }}.deploy import DeployError
     from {{ cookiecutter.package }}.deploy.manifest import ManifestError
     from {{ cookiecutter.package }}.deploy.targets import choose
-    from {{ cookiecutter.package }}.deploy.targets.local import Busy
     from {{ cookiecutter.package }}.shell import CommandFailed
 
     try:
         for line in act(choose(name, project())):
             click.echo(line)
-    except (DeployError, ManifestError, Busy, RuntimeError, CommandFailed) as error:
+    # RuntimeError covers the local target's Busy (another deploy holds the lock)
+    # without importing that target when another one is chosen.
+    except (DeployError, ManifestError, RuntimeError, CommandFailed) as error:
         raise click.ClickException(f"{doing} on the {name} target stopped: {error}") from None
 
 
