@@ -94,6 +94,8 @@ def run_container(engines: Engines, reference: str) -> tuple[str, str, float]:
     return container, url, ready
 
 
+# The release job's step that runs `make image` (release.yml).
+IMAGE_STEP = "Containerize and push the image by digest"
 # act prints each step's time in Go's notation: `[2m3.5s]`, `[850.1ms]`.
 STEP_TIME = re.compile(r"(\d+(?:\.\d+)?)(h|ms|µs|m|s)")
 UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "µs": 1e-6}
@@ -163,9 +165,6 @@ def released(seed: Path, engines: Engines, act_venv: Path,
         yield Released(run, repo, pull, checkout, engines, registry, manifest, reference, url,
                        container, runner_secret, timings)
         engines.run("podman", "rm", "--force", container)
-
-
-IMAGE_STEP = "Containerize and push the image by digest"
 
 
 def test_the_release_rebuilt_the_gates_and_trained_nothing(released: Released):

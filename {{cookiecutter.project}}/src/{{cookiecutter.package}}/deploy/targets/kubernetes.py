@@ -14,6 +14,7 @@ from {{ cookiecutter.package }}.deploy import DeployError
 from {{ cookiecutter.package }}.deploy.manifest import Manifest, load_manifest
 from {{ cookiecutter.package }}.deploy.targets.kubernetes_files import differences, rendered_dir
 from {{ cookiecutter.package }}.deploy.targets.kubernetes_objects import render
+from {{ cookiecutter.package }}.deploy.targets.kubernetes_settings import environment_labels
 from {{ cookiecutter.package }}.shell import output, run
 
 
@@ -58,8 +59,8 @@ def namespace_of(environment: str) -> str:
 
 
 def selector_of(environment: str) -> str:
-    """The labels every object rendered for the environment carries."""
-    return f"app={PROJECT},environment={environment}"
+    """kubectl's `-l` for the labels every object rendered for the environment carries."""
+    return ",".join(f"{key}={value}" for key, value in environment_labels(environment).items())
 
 
 def apply(p: Paths, environment: str, namespace: str | None = None) -> list[str]:
