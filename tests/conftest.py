@@ -8,8 +8,8 @@ it only when its lock or pyproject.toml is newer); every command a test runs
 gets PYTHONPATH=<project>/src, which Python searches before site-packages, so
 each project runs its own code, even one a test has edited. Simpler than a
 venv per project (one environment, built once) and the product's Makefile
-knows nothing about it. act's jobs use the same environment: their `make`
-re-points the editable install at their own fresh checkout.
+knows nothing about it. act's jobs use the same environment, their own
+checkout first on PYTHONPATH too (act/actions/actions/setup-python).
 
 Training. Two session fixtures bake, set up and train a project each (the
 default, and the high risk tier); the tests that only read use them as they
@@ -18,8 +18,8 @@ with its git history, DVC cache and BentoML store, and its DVC remote, the
 remote's path fixed up), so nothing trains twice to start from the same state.
 
 Workers. `make test` runs the tests on every core (pytest-xdist). Each worker
-has its own copy of the environment (two act jobs re-pointing one editable
-install would race); the two trained projects are trained once per run, by the
+has its own copy of the environment (a test that changes the lock re-syncs
+it, under another worker's running jobs otherwise); the two trained projects are trained once per run, by the
 first worker that asks, and every worker reads its own copy (dvc and git take
 locks in a repository). Each module runs on one worker, so a module fixture
 (a story, a seed) is built once too.
@@ -292,6 +292,8 @@ def cached_venv(name: str, project: Path, *make_args: str) -> Path:
     if not (venv / ".installed").exists():
         shutil.rmtree(venv, ignore_errors=True)
         run(["make", "install", f"VENV={venv}", *make_args], project)
+    # For act's setup-python stand-in: a job whose lock has this hash installs nothing.
+    (venv / ".lock-sha256").write_text(hashlib.sha256(GENERATED_LOCK.read_bytes()).hexdigest())
     return venv
 
 

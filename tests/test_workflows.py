@@ -21,7 +21,11 @@ from pathlib import Path
 
 import pytest
 from act.harness import ActRun, GitHubRepo, git, glob_regex, run_act, triggered
-from conftest import MARKER, PR_NUMBER, PYTEST_SUMMARY, REPO, bake
+from conftest import MARKER, PR_NUMBER, PYTEST_SUMMARY, REPO, FirstRun, bake
+from test_pipeline import downstream
+
+# DVC's line for each stage it runs, as the job's log shows it.
+RAN_STAGE = re.compile(r"\| Running stage '([^']+)'")
 
 # What the project's service tests print (its tests/service/conftest.py): the fuzz count.
 FUZZ_LINE = re.compile(r"fuzz: (\d+) requests, (\d+) server errors")
@@ -73,6 +77,11 @@ def test_other_branches_and_docs_start_neither(workflows):
 
 def act(repo: GitHubRepo, event: str, payload: dict, workflow: str, venv: Path, *args: str):
     return run_act(repo, event, payload, workflow, venv, repo.work.parent / "standins", *args)
+
+
+def lineage_row(body: str, name: str) -> str:
+    """A value of the comment's lineage table (`| name | `value` |`)."""
+    return body.split(f"| {name} | `")[1].split("`")[0]
 
 
 def param_row(body: str, name: str) -> list[str]:
@@ -139,3 +148,24 @@ def test_the_service_job_runs_the_service_tests_after_the_gates(pull_request):
     summary = PYTEST_SUMMARY.findall(log)
     assert summary and re.search(r"\d+ passed", summary[-1]), log[-3000:]
     assert "failed" not in summary[-1], summary[-1]
+
+
+@pytest.mark.slow
+def test_the_param_change_reruns_train_and_what_follows_only(pull_request, first_run: FirstRun):
+    """dvc.yaml's shape decides what follows `train`; the gates job reran exactly that."""
+    expected = downstream(first_run.project, "train")
+    assert expected[:2] == ["train", "evaluate"]  # the dvc.yaml shape this test relies on
+    # validate checks the estimator's settings (train.params) before any data is read,
+    # so it reruns too; its report is unchanged, so featurize does not.
+    assert RAN_STAGE.findall(pull_request.log("gates")) == ["validate", *expected]
+
+
+@pytest.mark.slow
+def test_the_param_change_gives_a_new_model_with_its_params(pull_request, first_run: FirstRun):
+    [comment] = pull_request.comments(PR_NUMBER)
+    body, before = comment["body"], first_run.first_lineage
+    assert before["params"]["train"]["params"]["C"] == 1.0
+    assert "with `{'C': 0.5, " in body  # the model card's training section
+    assert lineage_row(body, "model digest") != before["model"]["digest"]
+    for path, md5 in before["data"].items():  # the same pinned data, the same split
+        assert lineage_row(body, f"data `{path}`") == md5
