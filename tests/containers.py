@@ -4,7 +4,7 @@
   (CONTAINERS_STORAGE_CONF: overlay driver, its graph and run roots in a temp
   directory), never the machine's global one; `Engines.clean` removes it.
 - The base image: the official Python image cannot be pulled here, so one is
-  made the way it is made, from Debian (mmdebstrap minbase + python3), and
+  made the way it is made, from Debian (debootstrap minbase + python3), and
   cached as an oci-archive under the test cache (its .debs too), so only the
   first run builds it; later runs load it in seconds.
 - Running: podman with runc, cgroupfs and a file events log, the settings this
@@ -29,12 +29,12 @@ from typing import Self
 import httpx
 
 # apt packages the tests need; .ci/run installs the same list.
-PACKAGES = ("mmdebstrap", "buildah", "podman", "runc", "skopeo", "docker-registry")
-TOOLS = ("mmdebstrap", "buildah", "podman", "runc", "skopeo", "docker-registry")
+PACKAGES = ("debootstrap", "buildah", "podman", "runc", "skopeo", "docker-registry")
+TOOLS = ("debootstrap", "buildah", "podman", "runc", "skopeo", "docker-registry")
 SUITE = "bookworm"  # its python3 is 3.11, the template's default Python
 # What the official slim image has and minbase lacks (passwd: groupadd/useradd).
 BASE_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates,passwd"
-BASE_RECIPE = "2"  # bump when the recipe changes: the cached archive is rebuilt
+BASE_RECIPE = "1"  # bump when the recipe changes: the cached archive is rebuilt
 
 
 def missing_tools() -> list[str]:
@@ -133,42 +133,44 @@ class Engines:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def import_base_image(engines: Engines, name: str, debs: Path) -> None:
-    """A python:3.11-slim stand-in made from Debian, imported into `engines` as `name`.
-
-    mmdebstrap rather than debootstrap: it resolves with apt, downloads in
-    parallel and writes the tarball itself (here half the time and CPU of
-    debootstrap, tar and a second copy). The .debs it fetched are kept in `debs`
-    for the next build; apt's caches and lists stay out of the image.
-    """
+def build_base_archive(archive: Path, debs: Path) -> None:
+    """A python:3.11-slim stand-in from Debian, saved as an oci-archive at `archive`."""
     debs.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=debs.parent) as scratch:
+    with tempfile.TemporaryDirectory(dir=archive.parent) as scratch:
+        rootfs = Path(scratch) / "rootfs"
+        sh("debootstrap", "--variant=minbase", f"--include={BASE_PACKAGES}",
+           f"--cache-dir={debs.resolve()}", SUITE, str(rootfs), host_debian_mirror(),
+           timeout=900)
+        # Debian marks its Python externally managed; the official image does not,
+        # and BentoML's Dockerfile pip-installs into it.
+        for leftover in rootfs.glob("usr/lib/python3*/EXTERNALLY-MANAGED"):
+            leftover.unlink()
+        for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            shutil.rmtree(rootfs / cache, ignore_errors=True)
+            (rootfs / cache / "partial").mkdir(parents=True)
         tarball = Path(scratch) / "rootfs.tar"
-        sh("mmdebstrap", "--quiet", "--variant=minbase", f"--include={BASE_PACKAGES}",
-           "--skip=essential/unlink",
-           '--setup-hook=mkdir -p "$1"/var/cache/apt/archives/',
-           f"--setup-hook=sync-in {debs.resolve()} /var/cache/apt/archives/",
-           f"--customize-hook=sync-out /var/cache/apt/archives {debs.resolve()}",
-           # Debian marks its Python externally managed; the official image does not,
-           # and BentoML's Dockerfile pip-installs into it.
-           '--customize-hook=rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED',
-           SUITE, str(tarball), host_debian_mirror(), timeout=900)
-        engines.run("podman", "import", "--change", 'CMD ["python3"]', str(tarball), name)
+        sh("tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(tarball), ".")
+        engines = Engines(Path(scratch) / "engines")
+        try:
+            engines.run("podman", "import", "--change", 'CMD ["python3"]', str(tarball),
+                        "localhost/python-base:import")
+            engines.run("skopeo", "copy", "--quiet",
+                        "containers-storage:localhost/python-base:import",
+                        f"oci-archive:{archive}.partial")
+        finally:
+            engines.clean()
+    os.replace(f"{archive}.partial", archive)
 
 
 def base_image(cache: Path, engines: Engines, name: str) -> float:
-    """The base image in `engines` as `name`: loaded from the cached oci-archive, or
-    made from Debian and then cached; return the seconds it took."""
+    """Load the cached base archive into `engines` as `name` (building it first when
+    missing); return the seconds the load took."""
     archive = cache / f"python-base-{SUITE}-{BASE_RECIPE}.oci.tar"
+    if not archive.exists():
+        build_base_archive(archive, cache / "debs")
     started = time.monotonic()
-    if archive.exists():
-        engines.run("skopeo", "copy", "--quiet", f"oci-archive:{archive}",
-                    f"containers-storage:{name}")
-    else:
-        import_base_image(engines, name, cache / "debs")
-        engines.run("skopeo", "copy", "--quiet", f"containers-storage:{name}",
-                    f"oci-archive:{archive}.partial")
-        os.replace(f"{archive}.partial", archive)
+    engines.run("skopeo", "copy", "--quiet", f"oci-archive:{archive}",
+                f"containers-storage:{name}")
     return time.monotonic() - started
 
 
