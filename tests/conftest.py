@@ -19,9 +19,9 @@ remote's path fixed up), so nothing trains twice to start from the same state.
 
 Workers. `make test` runs the tests on every core (pytest-xdist). Each worker
 has its own copy of the environment (a test that changes the lock re-syncs
-it, under another worker's running jobs otherwise); the two trained projects are trained once per run, by the
-first worker that asks, and every worker reads its own copy (dvc and git take
-locks in a repository). Each module runs on one worker, so a module fixture
+it, under another worker's running jobs otherwise); the two trained projects
+are trained once per run, by the first worker that asks, and every worker
+reads its own copy (dvc and git take locks in a repository). Each module runs on one worker, so a module fixture
 (a story, a seed) is built once too.
 """
 
@@ -455,12 +455,17 @@ PYTEST_SUMMARY = re.compile(r"=+ .* in [\d.]+s.* =+")
 def seed(tmp_path_factory, trained_project: Project) -> Path:
     """A bare repository holding a project trained on main, its data in the remote:
     a copy of the session's trained project (baked with REGISTRY), committed and pushed."""
+    root = tmp_path_factory.mktemp("seed")
+    return bare_seed(copy_project(trained_project, root), root, "--run-cache")
+
+
+def bare_seed(project: Project, root: Path, *push_args: str) -> Path:
+    """Commit the trained project, push its DVC data (`push_args`: e.g. the run cache)
+    and return a bare repository of it under `root`, to play GitHub's side."""
     from act.harness import git
 
-    root = tmp_path_factory.mktemp("seed")
-    project = copy_project(trained_project, root)
     project.commit_all("Train the first model")
-    project.dvc("push", "--run-cache")
+    project.dvc("push", *push_args)
     git(root, "clone", "--quiet", "--bare", str(project.path), str(root / "seed.git"))
     return root / "seed.git"
 

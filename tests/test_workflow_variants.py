@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from act.harness import ActRun, GitHubRepo, git, run_act
-from conftest import MARKER, PR_NUMBER, REPO, Project, bake, copy_project, pinned_md5
+from conftest import MARKER, PR_NUMBER, REPO, Project, bake, bare_seed, copy_project, pinned_md5
 from test_s3_remote import BUCKET, PREFIX, bucket_keys, holds, s3_project, s3_server
 from test_workflows_deploy import assert_the_revert_was_proposed, change_manifest
 
@@ -61,10 +61,7 @@ def seed(tmp_path_factory, trained_high_risk: Project, s3_endpoint: str) -> Path
     project.dvc("repro", "gate")
     status = project.dvc("status").stdout
     assert "Data and pipelines are up to date" in status, status
-    project.commit_all("Train the first model")
-    project.dvc("push")
-    git(root, "clone", "--quiet", "--bare", str(project.path), str(root / "seed.git"))
-    return root / "seed.git"
+    return bare_seed(project, root)
 
 
 def act_with_aws(repo: GitHubRepo, event: str, payload: dict, workflow: str, venv: Path,

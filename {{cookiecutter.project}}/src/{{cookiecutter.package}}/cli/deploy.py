@@ -29,7 +29,6 @@ def target_option(command: Callable[..., None]) -> Callable[..., None]:
 
 def on_target(name: str, doing: str, act: Callable[["Target"], Iterable[str]]) -> None:
     """Run `act` on the chosen target and print its lines as they come; one line if it stops."""
-    from {{ cookiecutter.package }}.deploy import DeployError
     from {{ cookiecutter.package }}.deploy.manifest import ManifestError
     from {{ cookiecutter.package }}.deploy.targets import choose
     from {{ cookiecutter.package }}.shell import CommandFailed
@@ -37,9 +36,9 @@ def on_target(name: str, doing: str, act: Callable[["Target"], Iterable[str]]) -
     try:
         for line in act(choose(name, project())):
             click.echo(line)
-    # RuntimeError covers the local target's Busy (another deploy holds the lock)
-    # without importing that target when another one is chosen.
-    except (DeployError, ManifestError, RuntimeError, CommandFailed) as error:
+    # RuntimeError covers DeployError and the local target's Busy (another deploy
+    # holds the lock), without importing that target when another one is chosen.
+    except (RuntimeError, ManifestError, CommandFailed) as error:
         raise click.ClickException(f"{doing} on the {name} target stopped: {error}") from None
 
 
