@@ -7,7 +7,7 @@ would start it with: a `pull_request` for ci.yml, a `push` for release.yml and
 deploy.yml, a `workflow_dispatch` with inputs for rollback.yml. The tests then
 assert on what the workflow sent to "GitHub": the comment, the promotion pull
 request and its manifest diff. Other modules run the rest, so other test
-workers run them meanwhile: ci.yml's lint and test jobs (test_workflow_checks.py),
+workers run them meanwhile: ci.yml's lint job (test_workflow_checks.py),
 a pull request the gates stop (test_workflow_gate_failure.py), release.yml with
 the real image build (test_image.py), deploy.yml and rollback.yml
 (test_workflows_deploy.py).
@@ -29,6 +29,8 @@ RAN_STAGE = re.compile(r"\| Running stage '([^']+)'")
 
 # What the project's service tests print (its tests/service/conftest.py): the fuzz count.
 FUZZ_LINE = re.compile(r"fuzz: (\d+) requests, (\d+) server errors")
+# What the project's `make coverage` prints when every module meets the floor.
+COVERAGE_FLOOR = re.compile(r"coverage: (\d+) modules at or over the floor of 80%, (\d+) known gap")
 
 
 # --- which workflow an event starts (fast) --------------------------------------------
@@ -96,8 +98,8 @@ def param_row(body: str, name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def pull_request(seed: Path, tmp_path_factory, act_venv) -> ActRun:
-    """A pull request that passes, under ci.yml: its `service` job, and the `gates` job
-    it needs. (`lint` and `test` run in test_workflow_checks.py, a failing pull request
+    """A pull request that passes, under ci.yml: its `service` job, and the `gates` and
+    `test` jobs it needs. (`lint` runs in test_workflow_checks.py, a failing pull request
     in test_workflow_gate_failure.py, each beside this module.)"""
     repo = GitHubRepo.from_bare(seed, tmp_path_factory.mktemp("pull-request"), REPO)
     git(repo.work, "switch", "--quiet", "-c", "feature")
@@ -123,16 +125,33 @@ def test_pr_that_passes_the_gates_is_green_and_comments_once(pull_request):
     roc = body.split('title "ROC: true positive rate by false positive rate')[1].split("```")[0]
     assert roc.startswith(" (base then candidate)") and roc.count("    line [") == 2
     actions = first.action_calls()
-    [plots] = [c for c in actions if c["action"] == "upload-artifact"]
-    assert (plots["job"], plots["name"], plots["path"]) == ("gates", "plots", "reports/plots-diff")
+    [plots] = [c for c in actions if c["action"] == "upload-artifact" and c["name"] == "plots"]
+    assert (plots["job"], plots["path"]) == ("gates", "reports/plots-diff")
     assert plots["files"] >= 1
     checkouts = [c for c in actions if c["action"] == "checkout"]
-    assert {c["job"] for c in checkouts} == {"gates", "service"}
+    assert {c["job"] for c in checkouts} == {"test", "gates", "service"}
     assert {c["persist_credentials"] for c in checkouts} == {"false"}
     assert (len(first.api_calls("POST")), len(first.api_calls("PATCH"))) == (1, 0)
     # Last, so the rest is checked even while the project's own code breaks a test.
     assert first.result("service") == "succeeded", first.log("service")[-4000:]
     assert first.returncode == 0, first.explain()
+
+
+@pytest.mark.slow
+def test_the_fast_tests_pass_and_every_module_meets_the_coverage_floor(pull_request):
+    """The project's `make test` (the `test` job) and `make coverage`, which the `service`
+    job runs on both jobs' coverage data: the test job's, kept as an artifact, and its own."""
+    assert pull_request.result("test") == "succeeded", pull_request.log("test")[-4000:]
+    log = pull_request.log("test")
+    summary = PYTEST_SUMMARY.findall(log)
+    assert summary and "passed" in summary[-1] and "failed" not in summary[-1], log[-3000:]
+    assert "Required test coverage of" in log and "reached" in log
+    handed = [(c["action"], c["job"], c["files"]) for c in pull_request.action_calls()
+              if c.get("name") == "coverage-fast-tests"]
+    assert handed == [("upload-artifact", "test", 1), ("download-artifact", "service", 1)]
+    floor = COVERAGE_FLOOR.search(pull_request.log("service"))
+    assert floor, pull_request.log("service")[-3000:]
+    assert int(floor[1]) > 50 and int(floor[2]) <= 1, floor[0]  # the package's modules
 
 
 @pytest.mark.slow

@@ -259,6 +259,8 @@ def run_act(repo: GitHubRepo, event: str, payload: dict[str, Any], workflow: str
         "VENV": str(venv),
         "ACT_ORIGIN": str(repo.origin),
         "ACT_STANDIN_LOG": str(standins / "actions.jsonl"),
+        # Where the upload-artifact stand-in keeps a run's artifacts for download-artifact.
+        "ACT_ARTIFACT_DIR": str(standins / "artifacts"),
         "GH_STANDIN_DIR": str(standins / "gh"),
         **(extra_env or {}),
     }

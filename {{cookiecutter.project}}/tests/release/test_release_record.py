@@ -3,10 +3,14 @@
 import json
 
 import pytest
+from click.testing import CliRunner
 
+from {{ cookiecutter.package }}.cli import cli
+from {{ cookiecutter.package }}.deploy.manifest import load_manifest
 from {{ cookiecutter.package }}.files import write_json
 from {{ cookiecutter.package }}.release import ReleaseError
 from {{ cookiecutter.package }}.release.promotion import load_release, released_version
+from {{ cookiecutter.package }}.shell import git
 
 
 def release_record(lineage_id: str) -> dict:
@@ -44,3 +48,21 @@ def test_the_release_of_this_lineage_is_the_version_to_promote(repo):
     lineage, version = released_version(repo)
     assert version.image is not None and version.image.endswith("a" * 64)
     assert lineage["lineage_id"] == version.lineage_id
+
+
+def test_the_promote_command_commits_the_release_to_the_environment(repo, monkeypatch):
+    lineage = {
+        "lineage_id": "a" * 16,
+        "risk_tier": "low",
+        "model": {"tag": "model:" + "a" * 16, "digest": "sha256:" + "a" * 64},
+        "metrics": {"model": {"roc_auc": 0.97}},
+    }
+    write_json(lineage, repo.lineage)
+    monkeypatch.setenv("RELEASE_JSON", json.dumps(release_record("a" * 16)))
+    monkeypatch.chdir(repo.root)
+    result = CliRunner().invoke(cli, ["promote", "staging"])
+    assert result.exit_code == 0, result.output
+    current = load_manifest(repo.manifest("staging")).current
+    assert (current.image, current.lineage_id) == (release_record("a" * 16)["image"], "a" * 16)
+    changed = git(repo.root, "show", "--name-only", "--format=", "HEAD").splitlines()
+    assert "deploy/staging.yaml" in changed
