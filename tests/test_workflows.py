@@ -160,6 +160,9 @@ def test_the_service_job_runs_the_service_tests_after_the_gates(pull_request):
     logs, batching), run by ci.yml's `service` job from what the gates job pushed."""
     log = pull_request.log("service")
     assert "Stage 'train' is cached - skipping run" in log  # restored, not trained again
+    # `make model`: evaluate registers the model; the gates job already gated it.
+    ran = RAN_STAGE.findall(log)
+    assert "evaluate" in ran and "gate" not in ran and "train" not in ran, ran
     fuzz = FUZZ_LINE.search(log)
     assert fuzz, f"no fuzz line in the service job's log:\n{log[-3000:]}"
     requests, server_errors = int(fuzz[1]), int(fuzz[2])
