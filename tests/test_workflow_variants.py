@@ -14,7 +14,10 @@ of the session's trained high risk project (nothing trains):
   not training), pushes the new outputs and run cache there, and the comment's
   gate table lists fairness and tells the approvers of the gate setting;
 - a high-risk production manifest deploys in `production-high-risk`, through
-  the same credentials step, and its failure proposes the revert.
+  the same credentials step, and its failure proposes the revert;
+- the pull request's `test` job: this variant's own fast tests pass (the tests
+  must follow the tier and the remote the project was made with, not the
+  default's).
 """
 
 import shutil
@@ -23,7 +26,17 @@ from pathlib import Path
 
 import pytest
 from act.harness import ActRun, GitHubRepo, git, run_act
-from conftest import MARKER, PR_NUMBER, REPO, Project, bake, bare_seed, copy_project, pinned_md5
+from conftest import (
+    MARKER,
+    PR_NUMBER,
+    PYTEST_SUMMARY,
+    REPO,
+    Project,
+    bake,
+    bare_seed,
+    copy_project,
+    pinned_md5,
+)
 from test_s3_remote import BUCKET, PREFIX, bucket_keys, holds, s3_project, s3_server
 from test_workflows_deploy import assert_the_revert_was_proposed, change_manifest
 
@@ -133,3 +146,18 @@ def test_high_risk_production_deploys_behind_the_approvers_and_a_failure_reverts
     assert "Run Main Deploy deploy/production.yaml" in log
     assert "is not in this machine's bento store" in log  # a fake bento: the deploy refuses
     assert_the_revert_was_proposed(result, repo, "production", first, after)
+
+
+def test_the_variants_own_fast_tests_pass_in_its_test_job(seed, act_venv, tmp_path):
+    repo = GitHubRepo.from_bare(seed, tmp_path, REPO)
+    git(repo.work, "switch", "--quiet", "-c", "readme")
+    readme = repo.work / "README.md"
+    readme.write_text(readme.read_text() + "\nA line a pull request adds.\n")
+    repo.commit("Say more in the README", "README.md")
+    repo.push("readme")
+    result = run_act(repo, "pull_request", repo.pull_request_event(PR_NUMBER, "readme"),
+                     "ci.yml", act_venv, tmp_path / "standins", "-j", "test")
+    log = result.log("test")
+    assert result.result("test") == "succeeded", log[-4000:]
+    summary = PYTEST_SUMMARY.findall(log)
+    assert summary and "passed" in summary[-1] and "failed" not in summary[-1], log[-3000:]

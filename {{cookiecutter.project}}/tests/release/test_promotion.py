@@ -1,6 +1,6 @@
 """Promotion: one commit moves deploy/<env>.yaml (and its Kubernetes objects) to a version."""
 
-from {{ cookiecutter.package }}.config import Paths
+from {{ cookiecutter.package }}.config import Paths, load_params
 from {{ cookiecutter.package }}.deploy.manifest import load_manifest
 from {{ cookiecutter.package }}.release.promotion import canary_share
 from {{ cookiecutter.package }}.shell import git
@@ -31,10 +31,11 @@ def test_promoting_the_serving_version_again_has_nothing_to_promote(repo, promot
 
 
 def test_the_tier_and_metrics_come_from_the_lineage_not_params(repo, promote_seed):
-    assert "risk_tier: low" in repo.params.read_text()
-    promote_seed("staging", "a", risk_tier="high")
+    in_params = load_params(repo.params)["gate"]["risk_tier"]
+    in_lineage = "low" if in_params == "high" else "high"
+    promote_seed("staging", "a", risk_tier=in_lineage)
     manifest = load_manifest(repo.manifest("staging"))
-    assert manifest.risk_tier == "high"
+    assert manifest.risk_tier == in_lineage
     assert manifest.current.metrics == {"roc_auc": 0.97}
     assert manifest.current.lineage_id == "a" * 16
 
