@@ -90,6 +90,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def bentoml_home_restored() -> Iterator[None]:
+    """A command run in process sets BENTOML_HOME to the store of the repository it
+    runs in when none is set (config.use_project_model_store): a test's temporary
+    repository must not become the store of the tests after it."""
+    before = os.environ.get("BENTOML_HOME")
+    yield
+    if before is None:
+        os.environ.pop("BENTOML_HOME", None)
+    else:
+        os.environ["BENTOML_HOME"] = before
+
+
 @pytest.fixture(scope="session")
 def contract() -> Contract:
     return load_contract()

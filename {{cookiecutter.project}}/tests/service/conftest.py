@@ -8,6 +8,7 @@ The service is imported lazily: importing it resolves the model in the model
 store, which `make test` (the fast tests, no model needed) must not depend on.
 """
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,11 +65,22 @@ def prediction_log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("prediction-logs")
 
 
+def coverage_setting() -> dict[str, str]:
+    """coverage's setting for the processes it measures (`make test-service` sets it).
+
+    A served process gets only an allow-list of this environment, which leaves it
+    out; passed here, the served bento's code counts in the package's coverage.
+    """
+    setting = os.environ.get("COVERAGE_PROCESS_CONFIG")
+    return {"COVERAGE_PROCESS_CONFIG": setting} if setting else {}
+
+
 @pytest.fixture(scope="session")
 def service_url(bento_tag: str, prediction_log_dir: Path) -> Iterator[str]:
     from {{ cookiecutter.package }}.serving.process import served
 
-    with served(bento_tag, env={"PREDICTION_LOG_DIR": str(prediction_log_dir)}) as url:
+    env = {"PREDICTION_LOG_DIR": str(prediction_log_dir), **coverage_setting()}
+    with served(bento_tag, env=env) as url:
         yield url
 
 

@@ -21,8 +21,6 @@ SERVING_ENV = frozenset({
     "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR",
     "PYTHONPATH", "VIRTUAL_ENV", "BENTOML_HOME", "BENTOML_DO_NOT_TRACK", "BENTOML_CONFIG",
     "PREDICTION_LOG_DIR", "PREDICTION_LOG", "ROUTES_FILE", "SERVING_LINEAGE", "SERVING_ENVIRONMENT",
-    # Set only while the tests measure coverage: the served service is measured too.
-    "COVERAGE_PROCESS_CONFIG",
 })  # fmt: skip
 SERVING_ENV_PREFIXES = ("LC_",)
 
