@@ -18,7 +18,8 @@ import psutil
 import pytest
 
 from {{ cookiecutter.package }}.deploy import DeployError
-from {{ cookiecutter.package }}.deploy.targets.local import answers, pid_alive, stop_environment
+from {{ cookiecutter.package }}.deploy.targets.local import stop_environment
+from {{ cookiecutter.package }}.deploy.targets.processes import answers, pid_alive
 from {{ cookiecutter.package }}.serving.process import free_port
 
 

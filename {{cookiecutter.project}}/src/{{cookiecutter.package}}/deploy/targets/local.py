@@ -20,15 +20,19 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 from {{ cookiecutter.package }}.config import PACKAGE, Paths
-from {{ cookiecutter.package }}.deploy.targets.processes import describe, owned_processes, record_tree
+from {{ cookiecutter.package }}.deploy.targets.processes import (
+    answers,
+    describe,
+    owned_processes,
+    pid_alive,
+    record_tree,
+)
 from {{ cookiecutter.package }}.files import write_json
 from {{ cookiecutter.package }}.serving.process import (
     PORT_ATTEMPTS,
@@ -37,7 +41,6 @@ from {{ cookiecutter.package }}.serving.process import (
     serve_command,
     server_home,
     serving_environment,
-    still_running,
     stop_processes,
     stop_tree,
 )
@@ -47,33 +50,6 @@ ServeCommand = Callable[[str, int], list[str]]
 
 class Busy(RuntimeError):
     """Another deploy to the same environment holds the lock."""
-
-
-def pid_alive(pid: int | None) -> bool:
-    """The process runs (a zombie, dead but not yet reaped, does not count)."""
-    if not pid:
-        return False
-    try:
-        return still_running(psutil.Process(pid))
-    except psutil.NoSuchProcess:
-        return False
-
-
-@cache
-def loopback() -> httpx.Client:
-    """One client for every check of a process on this machine.
-
-    A new client loads the CA bundle, ~0.1 s each time: a rollback makes a
-    dozen checks. No proxy from the environment applies to 127.0.0.1.
-    """
-    return httpx.Client(timeout=2, trust_env=False)
-
-
-def answers(url: str, path: str = "/readyz") -> bool:
-    try:
-        return loopback().get(url + path).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def state_root(p: Paths) -> Path:
