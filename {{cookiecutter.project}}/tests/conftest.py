@@ -179,6 +179,22 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Paths]:
     paths.cache_clear()
 
 
+@pytest.fixture
+def command(repo: Paths, monkeypatch: pytest.MonkeyPatch):
+    """`command(*args, **env)`: run the CLI in the repository; its exit code and what it printed."""
+    from click.testing import CliRunner
+
+    from {{ cookiecutter.package }}.cli import cli
+
+    monkeypatch.chdir(repo.root)
+
+    def run(*args: str, **env: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, list(args), env=env)
+        return result.exit_code, result.output
+
+    return run
+
+
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test",
     "GIT_AUTHOR_EMAIL": "test@example.com",

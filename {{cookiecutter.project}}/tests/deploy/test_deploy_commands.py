@@ -1,23 +1,7 @@
 """The deploy workflow's own commands, as `deploy.yml` runs them: `deploy-plan`,
 `check-manifests` and `smoke-deployed`, with what they print and where they stop."""
 
-import pytest
-from click.testing import CliRunner
-
-from {{ cookiecutter.package }}.cli import cli
 from {{ cookiecutter.package }}.shell import git
-
-
-@pytest.fixture
-def command(repo, monkeypatch):
-    """Run a command in the repository; its exit code and what it printed."""
-    monkeypatch.chdir(repo.root)
-
-    def run(*args: str, **env: str) -> tuple[int, str]:
-        result = CliRunner().invoke(cli, list(args), env=env)
-        return result.exit_code, result.output
-
-    return run
 
 
 def test_deploy_plan_prints_and_writes_the_step_outputs(repo, promote_seed, command, tmp_path):

@@ -2,9 +2,7 @@
 `render-k8s` writes that rendering, or with --check says where it is stale."""
 
 import pytest
-from click.testing import CliRunner
 
-from {{ cookiecutter.package }}.cli import cli
 from {{ cookiecutter.package }}.config import PROJECT
 from {{ cookiecutter.package }}.deploy import DeployError
 from {{ cookiecutter.package }}.deploy.manifest import load_manifest
@@ -67,15 +65,9 @@ def test_apply_refuses_before_running_kubectl(promoted, stand_in):
 
 
 @pytest.fixture
-def render_k8s(repo, monkeypatch):
+def render_k8s(command):
     """`render-k8s ARGS` run in the repository: its exit code and what it printed."""
-    monkeypatch.chdir(repo.root)
-
-    def invoke(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(cli, ["render-k8s", *args])
-        return result.exit_code, result.output
-
-    return invoke
+    return lambda *args: command("render-k8s", *args)
 
 
 def test_render_k8s_check_passes_on_a_promotion_and_catches_a_hand_edit(promoted, render_k8s):

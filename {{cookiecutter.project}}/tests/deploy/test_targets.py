@@ -34,14 +34,13 @@ def test_the_command_refuses_an_unknown_target_before_doing_anything(repo):
 
 
 @pytest.fixture
-def invoke(repo, monkeypatch):
+def invoke(command):
     """Run a command in the repository on a target; what it printed."""
-    monkeypatch.chdir(repo.root)
 
     def run(*args: str, target: str) -> str:
-        result = CliRunner().invoke(cli, list(args), env={"DEPLOY_TARGET": target})
-        assert result.exit_code == 0, result.output
-        return result.output
+        code, output = command(*args, DEPLOY_TARGET=target)
+        assert code == 0, output
+        return output
 
     return run
 
