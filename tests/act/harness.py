@@ -246,10 +246,12 @@ def local_repositories(workflow: Path) -> list[str]:
 
 def run_act(repo: GitHubRepo, event: str, payload: dict[str, Any], workflow: str,
             venv: Path, standins: Path, *act_args: str, extra_env: dict[str, str] | None = None,
-            timeout: float = 1500) -> ActRun:
+            tools: Path | None = None, timeout: float = 1500) -> ActRun:
     """Run one workflow file of `repo.work` on `event` (act_args: e.g. `-j <job>`).
 
-    Stops by itself: act and everything it started are killed after `timeout`.
+    `tools`: a folder of stand-ins the jobs find on PATH before this machine's
+    own commands (after bin/). Stops by itself: act and everything it started
+    are killed after `timeout`.
     """
     standins.mkdir(parents=True, exist_ok=True)
     event_file = standins / f"{event}.json"
@@ -276,7 +278,8 @@ def run_act(repo: GitHubRepo, event: str, payload: dict[str, Any], workflow: str
     # act checks jobs out under $XDG_CACHE_HOME/act: by default ~/.cache, a hidden
     # folder, where BentoML refuses the bento's setup script ("hidden files").
     environment = {**os.environ, **env_vars, "XDG_CACHE_HOME": str(standins / "cache"),
-                   "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+                   "PATH": os.pathsep.join(
+                       [str(BIN), *([str(tools)] if tools else []), os.environ["PATH"]])}
     process = subprocess.Popen(command, cwd=repo.work, env=environment, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
