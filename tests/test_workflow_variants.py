@@ -220,16 +220,18 @@ def test_high_risk_production_deploys_behind_the_approvers_and_a_failure_reverts
     assert_the_revert_was_proposed(result, repo, "production", first, after)
 
 
-def test_the_variants_own_fast_tests_pass_in_its_test_job(seed, act_venv, tmp_path):
+def test_the_variants_own_fast_tests_pass_in_its_test_job(seed, s3_endpoint, act_venv, tmp_path):
     repo = GitHubRepo.from_bare(seed, tmp_path, REPO)
     git(repo.work, "switch", "--quiet", "-c", "readme")
     readme = repo.work / "README.md"
     readme.write_text(readme.read_text() + "\nA line a pull request adds.\n")
     repo.commit("Say more in the README", "README.md")
     repo.push("readme")
-    result = run_act(repo, "pull_request", repo.pull_request_event(PR_NUMBER, "readme"),
-                     "ci.yml", act_venv, tmp_path / "standins", "-j", "test")
+    result = act_with_aws(repo, "pull_request", repo.pull_request_event(PR_NUMBER, "readme"),
+                          "ci.yml", act_venv, s3_endpoint, tmp_path, "-j", "test")
     log = result.log("test")
     assert result.result("test") == "succeeded", log[-4000:]
+    # The tests read the data params.yaml names: pulled through the credentials step.
+    assert f"from 'storage' (s3://{BUCKET}/{PREFIX})" in log
     summary = PYTEST_SUMMARY.findall(log)
     assert summary and "passed" in summary[-1] and "failed" not in summary[-1], log[-3000:]

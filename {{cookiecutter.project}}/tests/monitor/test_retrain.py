@@ -21,6 +21,7 @@ from {{ cookiecutter.package }}.monitor.alerts import publish_alerts
 from {{ cookiecutter.package }}.monitor.log_writer import PredictionLog
 from {{ cookiecutter.package }}.monitor.report_reader import load_report
 from {{ cookiecutter.package }}.monitor.retrain import propose_retrain
+from {{ cookiecutter.package }}.monitor.retrain_data import refreshed_snapshot, same_rows
 from {{ cookiecutter.package }}.shell import dvc, git
 
 REPO = "owner/repo"
@@ -219,3 +220,40 @@ def test_the_command_without_logs_fails_in_one_line_and_changes_nothing(
     assert result.exit_code == 1
     assert f"Error: no prediction logs (predictions-*.csv) under {tmp_path}" in result.output
     assert git(repo.root, "rev-parse", "HEAD") == head
+
+
+PINNED = pd.DataFrame(
+    {
+        "plan": ["basic", "basic", "pro"],
+        "tenure": [17, 17, 40],
+        "spend": [float("nan"), float("nan"), 12.5],
+        "churned": [1, 1, 0],
+    }
+)
+
+
+def test_appending_keeps_every_pinned_row_even_two_alike():
+    # Two customers may look alike: the pinned data is never deduplicated.
+    logged = PINNED.head(1).astype({"tenure": "float64"})  # the logs hold numbers as floats
+    snapshot = refreshed_snapshot(PINNED, logged, "append")
+    assert len(snapshot) == 3 and same_rows(snapshot, PINNED)
+
+
+def test_appending_adds_the_new_rows_once_and_keeps_whole_numbers_whole():
+    logged = pd.DataFrame(
+        {"plan": ["pro", "plus"], "tenure": [40.0, 5.0], "spend": [12.5, 3.0], "churned": [0, 1]}
+    )
+    snapshot = refreshed_snapshot(PINNED, logged, "append")
+    assert snapshot.tail(1).to_dict("records") == [
+        {"plan": "plus", "tenure": 5, "spend": 3.0, "churned": 1}
+    ]
+    assert len(snapshot) == 4 and snapshot["tenure"].dtype == "int64"
+    fractional = logged.assign(tenure=[40.0, 5.5])  # a whole-number column gets a fraction
+    assert refreshed_snapshot(PINNED, fractional, "append")["tenure"].tolist()[-1] == 5.5
+
+
+def test_replacing_with_the_same_rows_changes_nothing_and_an_unknown_mode_is_refused():
+    logged = PINNED.astype({"tenure": "float64"})
+    assert same_rows(refreshed_snapshot(PINNED, logged, "replace"), PINNED)
+    with pytest.raises(ValueError, match="must be append or replace, not 'merge'"):
+        refreshed_snapshot(PINNED, logged, "merge")

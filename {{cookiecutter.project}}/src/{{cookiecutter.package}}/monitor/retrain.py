@@ -12,7 +12,7 @@ from typing import Any
 
 from {{ cookiecutter.package }}.config import Paths, load_params
 from {{ cookiecutter.package }}.contract import check_table, load_contract
-from {{ cookiecutter.package }}.files import dvc_md5, read_frame, write_frame
+from {{ cookiecutter.package }}.files import read_frame, write_frame
 from {{ cookiecutter.package }}.github import open_issues, with_marker
 from {{ cookiecutter.package }}.monitor.alert_state import parse_state, state_marker
 from {{ cookiecutter.package }}.monitor.alerts import family_marker
@@ -21,9 +21,9 @@ from {{ cookiecutter.package }}.monitor.retrain_data import (
     labeled_rows,
     read_labels,
     refreshed_snapshot,
+    same_rows,
 )
 from {{ cookiecutter.package }}.release.proposal import commit_files, propose, start_branch
-from {{ cookiecutter.package }}.remote import pinned_md5
 from {{ cookiecutter.package }}.shell import dvc, run
 
 
@@ -54,8 +54,9 @@ def quality_alert(root: Path, repo: str, environment: str) -> dict[str, Any] | N
     return alerts[0] if alerts else {"number": None, "body": "_The quality issue is missing._"}
 
 
-def refresh_snapshot(p: Paths, environment: str, logs: Path, labels: Path) -> int:
-    """Write the refreshed data/raw/ table; the number of labeled rows it took in."""
+def refresh_snapshot(p: Paths, environment: str, logs: Path, labels: Path) -> tuple[int, bool]:
+    """Write the refreshed data/raw/ table if it differs from the pinned one; the number
+    of labeled rows, and whether the table changed."""
     config, contract = settings(p), load_contract()
     labeled = labeled_rows(
         logged_inputs(str(logs), contract.dtypes(), environment),
@@ -67,13 +68,17 @@ def refresh_snapshot(p: Paths, environment: str, logs: Path, labels: Path) -> in
             f"only {len(labeled)} logged predictions of {environment} have labels; "
             f"monitor.retrain.min_rows asks for {config['min_rows']}: nothing proposed"
         )
-    current = read_frame(p.raw_data) if config["mode"] == "append" else labeled.iloc[:0]
+    # Replace mode compares with the pinned table too, where there is one.
+    keeps_nothing = config["mode"] == "replace" and not p.raw_data.exists()
+    current = labeled.iloc[:0] if keeps_nothing else read_frame(p.raw_data)
     snapshot = refreshed_snapshot(current, labeled, config["mode"])
+    if same_rows(snapshot, current):
+        return len(labeled), False
     problems = check_table(snapshot, contract)
     if problems:
         raise ValueError(f"the refreshed data breaks the contract: {'; '.join(problems)}")
     write_frame(snapshot, p.raw_data)
-    return len(labeled)
+    return len(labeled), True
 
 
 def pin_data(p: Paths) -> str:
@@ -106,8 +111,9 @@ def propose_retrain(p: Paths, repo: str, environment: str, logs: Path, labels: P
     issue = quality_alert(p.root, repo, environment)
     if issue is None:
         return f"model quality of {environment} does not alert: no retrain proposed"
-    rows = refresh_snapshot(p, environment, logs, labels)  # the data is git-ignored: no branch yet
-    if dvc_file(p).exists() and pinned_md5(dvc_file(p)) == dvc_md5(p.raw_data):
+    # The data is git-ignored: the table is rewritten before any branch exists.
+    rows, changed = refresh_snapshot(p, environment, logs, labels)
+    if not changed:
         return f"the {rows} labeled rows are in the pinned data already: nothing to propose"
     branch = retrain_branch(environment)
     start_branch(p.root, branch)

@@ -45,13 +45,54 @@ def labeled_rows(inputs: pd.DataFrame, labels: pd.DataFrame, contract: Contract)
     return table
 
 
-def refreshed_snapshot(current: pd.DataFrame, labeled: pd.DataFrame, mode: Mode) -> pd.DataFrame:
-    """append: the pinned rows, then the new ones (a row already there is not added twice)."""
+def typed_like(rows: pd.DataFrame, pinned: pd.DataFrame) -> pd.DataFrame:
+    """The logs hold every number as a float: a column of whole numbers in the pinned
+    data stays whole where every new value is one, so the rewritten file keeps `17`,
+    not `17.0`, and a row the data holds compares equal to it."""
     import pandas as pd
 
+    typed = rows.copy()
+    for name, dtype in pinned.dtypes.items():
+        if name in typed and pd.api.types.is_integer_dtype(dtype):
+            column = typed[name]
+            if column.notna().all() and bool((column % 1 == 0).all()):
+                typed[name] = column.astype(dtype)
+    return typed
+
+
+def rows_not_in(rows: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
+    """The rows `held` has no equal of (missing values compare equal), in their order."""
+    import pandas as pd
+
+    numeric = pd.api.types.is_numeric_dtype
+    # A column whole in one frame and fractional in the other is compared as floats.
+    as_floats = {
+        name: "float64"
+        for name in rows.columns
+        if rows[name].dtype != held[name].dtype and numeric(rows[name]) and numeric(held[name])
+    }
+    marked = rows.astype(as_floats).merge(
+        held.drop_duplicates().astype(as_floats), how="left", indicator=True
+    )
+    return rows.loc[(marked["_merge"] == "left_only").to_numpy()]
+
+
+def refreshed_snapshot(current: pd.DataFrame, labeled: pd.DataFrame, mode: Mode) -> pd.DataFrame:
+    """append: the pinned rows as they are, then the labeled rows they do not hold yet.
+
+    The pinned rows are never deduplicated: two examples may look alike, and
+    dropping one would change the data behind the model without anyone asking.
+    """
+    import pandas as pd
+
+    labeled = typed_like(labeled, current)
     if mode == "replace":
         return labeled.reset_index(drop=True)
     if mode != "append":
         raise ValueError(f"monitor.retrain.mode must be append or replace, not {mode!r}")
-    both = pd.concat([current, labeled], ignore_index=True)
-    return both.drop_duplicates(ignore_index=True)
+    return pd.concat([current, rows_not_in(labeled, current)], ignore_index=True)
+
+
+def same_rows(snapshot: pd.DataFrame, current: pd.DataFrame) -> bool:
+    """Whether the refreshed table holds exactly the pinned rows (so nothing to propose)."""
+    return snapshot.reset_index(drop=True).equals(current.reset_index(drop=True))
