@@ -192,31 +192,43 @@ def read_table(path: Path) -> pd.DataFrame:
     return read_frame(path, dtype=load_contract().csv_dtypes())
 
 
-def _row_count_check(contract: Contract) -> pa.Check:
-    import pandera.pandas as pa
-
-    return pa.Check(
-        lambda df: contract.min_rows <= len(df) <= contract.max_rows,
-        error=f"row count must be within [{contract.min_rows}, {contract.max_rows}]",
-    )
+def rows_within(contract: Contract, rows: int) -> bool:
+    return contract.min_rows <= rows <= contract.max_rows
 
 
-def _label_share_check(contract: Contract) -> pa.Check:
-    import pandera.pandas as pa
-
-    share = contract.label_share
+def shares_within(contract: Contract, label_counts: pd.Series) -> bool:
+    """Binary: the share of 1s; multiclass: every class present, each within bounds."""
+    share, total = contract.label_share, label_counts.sum()
     if contract.binary:
-        return pa.Check(
-            lambda df: share.min <= df[contract.label].mean() <= share.max,
-            error=f"share of positive {contract.label} must be within [{share.min}, {share.max}]",
-        )
-    return pa.Check(
-        lambda df: (
-            df[contract.label].value_counts(normalize=True).between(share.min, share.max).all()
-            and df[contract.label].nunique() == len(contract.label_values)
-        ),
-        error=f"share of every {contract.label} class must be within [{share.min}, {share.max}]",
+        return bool(total) and share.min <= label_counts.get(1, 0) / total <= share.max
+    shares = label_counts / total
+    return bool(shares.between(share.min, share.max).all()) and (
+        int((label_counts > 0).sum()) == len(contract.label_values)
     )
+
+
+def row_count_error(contract: Contract) -> str:
+    return f"row count must be within [{contract.min_rows}, {contract.max_rows}]"
+
+
+def label_share_error(contract: Contract) -> str:
+    share, label = contract.label_share, contract.label
+    which = f"positive {label}" if contract.binary else f"every {label} class"
+    return f"share of {which} must be within [{share.min}, {share.max}]"
+
+
+def _table_checks(contract: Contract) -> list[pa.Check]:
+    """The checks of the table as a whole; a streamed check (pipeline/validate.py)
+    applies the same rules to its running counts."""
+    import pandera.pandas as pa
+
+    return [
+        pa.Check(lambda df: rows_within(contract, len(df)), error=row_count_error(contract)),
+        pa.Check(
+            lambda df: shares_within(contract, df[contract.label].value_counts()),
+            error=label_share_error(contract),
+        ),
+    ]
 
 
 def _is_number(column: pd.Series) -> bool:
@@ -239,43 +251,21 @@ def column_schema(feature: Feature) -> pa.Column:
     return pa.Column(None, checks, nullable=feature.nullable)
 
 
-def table_schema(contract: Contract) -> pa.DataFrameSchema:
-    """The pandera schema for a table of labelled records."""
+def table_schema(contract: Contract, whole_table: bool = True) -> pa.DataFrameSchema:
+    """The pandera schema for a table of labelled records (`whole_table=False`: its
+    columns only, for a part of the table)."""
     import pandera.pandas as pa
 
     columns = {name: column_schema(feature) for name, feature in contract.features.items()}
     columns[contract.label] = pa.Column(
         "int64", pa.Check.isin(list(contract.label_values)), nullable=False
     )
-    checks = [_row_count_check(contract), _label_share_check(contract)]
+    checks = _table_checks(contract) if whole_table else []
     return pa.DataFrameSchema(columns, checks=checks, strict=True, ordered=False)
 
 
 def check_table(frame: pd.DataFrame, contract: Contract) -> list[str]:
     """Every way the table breaks the contract, as readable lines (empty: it holds)."""
-    import pandera.pandas as pa
+    from {{ cookiecutter.package }}.contract_failures import failure_lines, tally_failures
 
-    try:
-        table_schema(contract).validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as errors:
-        return summarise_failures(errors.failure_cases)
-    return []
-
-
-def summarise_failures(cases: pd.DataFrame) -> list[str]:
-    """One line per column and check, with a count and an example value.
-
-    A unit change upstream breaks every row of a column: that is one problem,
-    not five hundred.
-    """
-    lines = []
-    grouped = cases.fillna({"column": "table"}).groupby(["column", "check"], sort=True)
-    for (column, check), rows in grouped:
-        example = rows["failure_case"].iloc[0]
-        example = example.item() if hasattr(example, "item") else example
-        if column == "table" and isinstance(example, bool | int | float):
-            lines.append(f"table: {check}")  # a whole-table check: no value to show
-            continue
-        count = f"{len(rows)} rows" if len(rows) > 1 else "1 row"
-        lines.append(f"{column}: {check} ({count}, e.g. {example!r})")
-    return lines
+    return failure_lines(tally_failures(frame, table_schema(contract)))

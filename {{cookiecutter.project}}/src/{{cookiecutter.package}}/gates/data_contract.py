@@ -13,7 +13,7 @@ from {{ cookiecutter.package }}.gates.base import (
 
 
 def summarise(violations: list[str]) -> str:
-    """The first problems (one per column and check, see contract.summarise_failures)."""
+    """The first problems (one per column and check, see contract_failures.failure_lines)."""
     summary = "; ".join(violations[:SHOWN_PROBLEMS])
     if len(violations) > SHOWN_PROBLEMS:
         summary += f"; and {len(violations) - SHOWN_PROBLEMS} more problems (reports/gate.json)"
