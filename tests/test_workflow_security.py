@@ -44,7 +44,7 @@ OIDC = {"id-token": "write"}
 PERMISSIONS: dict[tuple[str, str], tuple[dict[str, str], bool]] = {
     # (workflow, job): (permissions, whether the S3 remote adds OIDC)
     ("ci", "lint"): (READ, False),
-    ("ci", "test"): (READ, False),
+    ("ci", "test"): (READ, True),  # it pulls the data the tests read
     ("ci", "gates"): ({**READ, "pull-requests": "write"}, True),
     ("ci", "service"): (READ, True),
     ("release", "build"): ({**READ, "packages": "write"}, True),
