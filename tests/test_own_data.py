@@ -214,7 +214,7 @@ def gates_job_pulled_the_data_and_commented(run: ActRun, log: str) -> None:
     assert "**Gates passed**" in comment["body"] and "xychart-beta" in comment["body"]
 
 
-def test_job_ran_the_projects_own_tests(run: ActRun, log: str) -> None:
+def the_test_job_ran_the_projects_own_tests(run: ActRun, log: str) -> None:
     assert f"pull: pinned data {YOUR_CSV}.dvc" in log
     summary = PYTEST_SUMMARY.findall(log)
     assert summary and "passed" in summary[-1] and "failed" not in summary[-1], log[-3000:]
@@ -224,7 +224,7 @@ def test_job_ran_the_projects_own_tests(run: ActRun, log: str) -> None:
 
 
 CI_CHECKS = {"gates": gates_job_pulled_the_data_and_commented,
-             "test": test_job_ran_the_projects_own_tests}
+             "test": the_test_job_ran_the_projects_own_tests}
 
 
 def test_its_ci_job_passes_under_act(switched: Project, story: str, act_venv: Path,

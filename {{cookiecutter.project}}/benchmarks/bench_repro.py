@@ -4,8 +4,10 @@ For each size, a scratch clone of this repository (committed files only, in
 the system's temporary folder, removed afterwards) gets the project's data (params.yaml `data.raw`)
 resampled to that many rows, pins it (`dvc add`), and runs each stage on its
 own (`dvc repro --single-item <stage>`, in order), timing it and taking the
-peak RSS (the high-water mark of resident memory) of its process tree. The
-clone has its own BentoML store, so the project's own is left alone.
+peak RSS (the high-water mark of resident memory) of its process tree. Beside
+`validate`, which reads the data part by part, the same check on the table
+held whole is measured as its baseline. The clone has its own BentoML store,
+so the project's own is left alone.
 
 Run after `make repro` (the code and settings of the last commit are what runs):
 
@@ -31,6 +33,14 @@ from {{ cookiecutter.package }}.config import PACKAGE, Paths, find_root
 from {{ cookiecutter.package }}.contract import read_table
 
 STAGES = ["validate", "featurize", "train", "evaluate", "gate"]
+# The baseline beside `validate`, which reads the data part by part: the same
+# check on the table held whole, as the stage did before.
+VALIDATE_WHOLE = f"""
+from pathlib import Path
+from {PACKAGE}.config import Paths
+from {PACKAGE}.contract import check_table, load_contract, read_table
+check_table(read_table(Paths(Path.cwd()).raw_data), load_contract())
+"""
 WRITE_ROWS = 100_000
 # Runs one command and reports its tree's peak RSS: resource usage of a
 # process's children is only readable by their parent.
@@ -98,6 +108,7 @@ def run_size(root: Path, rows: int) -> dict[str, Any]:
     dvc = [sys.executable, "-m", "dvc"]
     figures: dict[str, Any] = {"rows": rows, "raw_mb": round(raw.stat().st_size / 1e6, 1)}
     figures["pin"] = measured([*dvc, "add", "--quiet", str(raw.relative_to(clone))], clone, env)
+    figures["validate whole"] = measured([sys.executable, "-c", VALIDATE_WHOLE], clone, env)
     for stage in STAGES:
         figures[stage] = measured([*dvc, "repro", "--single-item", stage], clone, env)
     shutil.rmtree(clone.parent, ignore_errors=True)
@@ -106,15 +117,18 @@ def run_size(root: Path, rows: int) -> dict[str, Any]:
 
 def table(results: list[dict[str, Any]]) -> str:
     steps = ["pin", *STAGES]
-    lines = ["| rows | raw MB | " + " | ".join(steps) + " | total s | peak MB |"]
-    lines.append("|" + "---|" * (len(steps) + 4))
+    header = " | ".join(steps)
+    lines = [f"| rows | raw MB | {header} | total s | peak MB | baseline: validate whole |"]
+    lines.append("|" + "---|" * (len(steps) + 5))
     for result in results:
         cells = [result[step] for step in steps]
         shown = " | ".join(f"{c['seconds']:.1f} s, {c['peak_mb']} MB" for c in cells)
         total = sum(c["seconds"] for c in cells)
         peak = max(c["peak_mb"] for c in cells)
+        whole = result["validate whole"]
         size = f"{result['rows']:,} | {result['raw_mb']}"
-        lines.append(f"| {size} | {shown} | {total:.1f} | {peak} |")
+        baseline = f"{whole['seconds']:.1f} s, {whole['peak_mb']} MB"
+        lines.append(f"| {size} | {shown} | {total:.1f} | {peak} | {baseline} |")
     return "\n".join(lines)
 
 
