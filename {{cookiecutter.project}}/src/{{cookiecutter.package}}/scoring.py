@@ -24,6 +24,7 @@ from {{ cookiecutter.package }}.contract import Contract, Feature, load_contract
 from {{ cookiecutter.package }}.files import (
     csv_writer,
     is_parquet,
+    read_frame_chunks,
     replaced_on_success,
     table_writer,
 )
@@ -192,35 +193,25 @@ def read_parquet_chunks(
     import pyarrow.parquet as pq
 
     try:
-        table = pq.ParquetFile(source)
+        names = pq.ParquetFile(source).schema_arrow.names
     except (pa.ArrowInvalid, OSError) as error:
         raise ScoringError(f"{source} is not a readable Parquet file: {error}") from None
-    check_header(table.schema_arrow.names, contract, source)
-    as_text = [*contract.csv_dtypes(), RECORD_ID]
-    start = 0
-    for batch in table.iter_batches(batch_size=chunk_rows):
-        chunk = batch.to_pandas()
-        chunk.index = range(start, start + len(chunk))
-        text = [name for name in as_text if name in chunk.columns]
-        chunk[text] = chunk[text].astype("str")  # a missing value stays missing
-        start += len(chunk)
-        yield chunk
+    check_header(names, contract, source)
+    yield from read_frame_chunks(source, [*contract.csv_dtypes(), RECORD_ID], chunk_rows)
 
 
 def read_csv_chunks(source: Path, contract: Contract, chunk_rows: int) -> Iterator[pd.DataFrame]:
     import pandas as pd
 
-    dtype = {**contract.csv_dtypes(), RECORD_ID: "str"}
     try:
         header = list(pd.read_csv(source, nrows=0).columns)
     except pd.errors.EmptyDataError:
         raise ScoringError(f"{source} is empty: expected a header row and records") from None
     check_header(header, contract, source)
-    with pd.read_csv(source, dtype=dtype, chunksize=chunk_rows) as reader:
-        try:
-            yield from reader
-        except pd.errors.ParserError as error:
-            raise ScoringError(f"{source} is not a readable CSV file: {error}") from None
+    try:
+        yield from read_frame_chunks(source, [*contract.csv_dtypes(), RECORD_ID], chunk_rows)
+    except pd.errors.ParserError as error:
+        raise ScoringError(f"{source} is not a readable CSV file: {error}") from None
 
 
 def score_file(source: Path, output: Path, scorer: Scorer, chunk_rows: int = CHUNK_ROWS) -> Summary:
