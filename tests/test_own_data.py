@@ -202,6 +202,10 @@ def test_the_page_switches_the_project_to_other_data_and_the_gates_pass(
     assert [gate["passed"] for gate in report["gates"] if "parity" in gate["name"]] == [True]
     assert (switched.path / f"{YOUR_CSV}.dvc").exists()
     assert not (switched.path / "data/raw/breast_cancer.csv.dvc").exists()
+    # Unpinned, the sample is gone from the folder, never committed to git by step 5.
+    assert not (switched.path / "data/raw/breast_cancer.csv").exists()
+    assert git(switched.path, "ls-files", "data/raw").split() == [
+        "data/raw/.gitignore", f"{YOUR_CSV}.dvc"]
     lineage = switched.read_json("models/lineage.json")
     assert YOUR_CSV in lineage["data"]
     assert set(lineage["features"]["names"]) >= set(STORIES[story].contract["features"])

@@ -414,6 +414,27 @@ def test_without_the_production_model_the_stored_metric_is_used_and_said(repo):
     assert stored in result.message
 
 
+def test_a_production_model_of_other_columns_is_not_compared_and_the_gate_says_so(
+    repo, production_store
+):
+    # The project was switched to other data: production learned from columns these
+    # rows lack. Neither it nor its stored metric (of other data) is compared with.
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    other = pd.DataFrame({"elsewhere_a": [0.0, 1.0, 2.0, 3.0], "elsewhere_b": [1.0, 0.0, 1.0, 0.0]})
+    fitted = LogisticRegression().fit(other, [0, 0, 1, 1])
+    write_production(repo, {"roc_auc": 0.999})  # above the candidate: must not count
+    store_production_model(repo, production_store, fitted)
+    result = baseline(inputs(repo))
+    assert result.passed, result.message
+    assert result.evidence["production"] is None
+    assert "**not compared with production**" in result.message
+    assert "2 column(s) the evaluation data does not have (elsewhere_a, elsewhere_b)" in (
+        result.message
+    )
+
+
 # --- training-serving parity (the service replaced by a function) -----------------------
 
 

@@ -2,7 +2,9 @@
 
 Production is scored on the candidate's evaluation rows when its model is in
 this model store, so both numbers come from the same data; only without it
-does the gate fall back to the metric stored in deploy/production.yaml.
+does the gate fall back to the metric stored in deploy/production.yaml. A
+production model that reads columns the data no longer has (the project was
+switched to other data) is not compared with, and the gate says so in bold.
 """
 
 from {{ cookiecutter.package }}.deploy.manifest import Manifest, load_optional_manifest
@@ -20,8 +22,27 @@ SAME_ROWS = "production scored on the same rows"
 STORED = "stored metric from deploy/production.yaml: production model not in this store"
 
 
+class OtherColumns(Exception):
+    """The production model reads columns the evaluation data does not have."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(", ".join(missing))
+        self.missing = missing
+
+
+def not_comparable(missing: list[str]) -> str:
+    """Production learned from other columns (the data was switched): no number to
+    compare with, neither on these rows nor stored (that one measures other data)."""
+    shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+    return (
+        f"**not compared with production**: its model reads {len(missing)} column(s) the "
+        f"evaluation data does not have ({shown}), so it learned from other data"
+    )
+
+
 def rescored_production(inputs: GateInputs, manifest: Manifest, metric: str) -> float | None:
-    """Production's `metric` on the candidate's evaluation rows; None if its model is not here."""
+    """Production's `metric` on the candidate's evaluation rows; None if its model is not
+    here; OtherColumns if it reads columns these rows do not have."""
     import joblib
 
     from {{ cookiecutter.package }}.config import load_params
@@ -36,6 +57,9 @@ def rescored_production(inputs: GateInputs, manifest: Manifest, metric: str) -> 
         return None
     evaluation = read_table(inputs.paths.eval_features)
     columns = list(getattr(model, "feature_names_in_", feature_names()))
+    missing = [name for name in columns if name not in evaluation.columns]
+    if missing:
+        raise OtherColumns(missing)
     probability = model.predict_proba(evaluation[columns])
     threshold = load_params(inputs.paths.params)["evaluate"]["threshold"]
     scores = score(evaluation[load_contract().label], probability, threshold)
@@ -48,7 +72,10 @@ def production_metric(inputs: GateInputs, metric: str) -> tuple[float | None, st
     manifest = load_optional_manifest(path)  # a broken manifest raises: never "no production"
     if manifest is None:
         return None, NO_PRODUCTION
-    rescored = rescored_production(inputs, manifest, metric)
+    try:
+        rescored = rescored_production(inputs, manifest, metric)
+    except OtherColumns as other:
+        return None, not_comparable(other.missing)
     if rescored is not None:
         return rescored, SAME_ROWS
     fix = f"add current.metrics.{metric} (from the production model's lineage) to {path}"
