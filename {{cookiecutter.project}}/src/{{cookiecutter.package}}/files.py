@@ -50,14 +50,20 @@ def read_frame_chunks(path: Path, text: list[str], chunk_rows: int) -> Iterator[
         return
     import pyarrow.parquet as pq
 
-    start = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+    parquet, start = pq.ParquetFile(path), 0
+    for batch in parquet.iter_batches(batch_size=chunk_rows):
         chunk = batch.to_pandas()
         chunk.index = pd.RangeIndex(start, start + len(chunk))
-        present = [name for name in text if name in chunk.columns]
-        chunk[present] = chunk[present].astype("str")
         start += len(chunk)
-        yield chunk
+        yield as_text(chunk, text)
+    if start == 0:  # no rows, no batch: the columns still need checking
+        yield as_text(parquet.schema_arrow.empty_table().to_pandas(), text)
+
+
+def as_text(chunk: pd.DataFrame, text: list[str]) -> pd.DataFrame:
+    present = [name for name in text if name in chunk.columns]
+    chunk[present] = chunk[present].astype("str")
+    return chunk
 
 
 def write_frame(frame: pd.DataFrame, path: Path) -> None:

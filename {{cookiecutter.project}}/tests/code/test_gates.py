@@ -435,6 +435,25 @@ def test_a_production_model_of_other_columns_is_not_compared_and_the_gate_says_s
     )
 
 
+def test_a_production_model_missing_one_column_here_is_compared_by_its_stored_metric(
+    repo, production_store, numeric_column
+):
+    # Same data, a feature renamed or dropped since: production cannot be scored on these
+    # rows, so its stored metric counts, as when its model is not in the store.
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    columns = pd.DataFrame({numeric_column: [0.0, 1.0, 2.0, 3.0], "ratio_x": [1.0, 0, 1, 0]})
+    write_production(repo, {"roc_auc": 0.999})
+    write_metrics(repo, model=0.95, dummy=0.5)  # above the floor, far below production
+    fitted = LogisticRegression().fit(columns, [0, 0, 1, 1])
+    store_production_model(repo, production_store, fitted)
+    result = baseline(inputs(repo))
+    assert result.passed is False
+    assert "worse than production" in result.message
+    assert "production model reads column(s) these rows lack (ratio_x)" in result.message
+
+
 # --- training-serving parity (the service replaced by a function) -----------------------
 
 

@@ -45,3 +45,14 @@ def test_a_missing_and_an_unknown_column_are_named_once(sample, contract, numeri
     lines = check_file(path, contract, 50).violations(contract)
     assert f"table: column_in_dataframe (1 row, e.g. {numeric_column!r})" in lines
     assert "table: column_in_schema (1 row, e.g. 'surprise')" in lines
+
+
+def test_a_parquet_file_with_no_rows_still_has_its_columns_checked(
+    sample, contract, numeric_column, tmp_path
+):
+    empty = sample.iloc[:0].drop(columns=numeric_column)
+    path = tmp_path / "data.parquet"
+    write_frame(empty, path)
+    lines = check_file(path, contract, 50).violations(contract)
+    assert lines == check_table(empty, contract)
+    assert f"table: column_in_dataframe (1 row, e.g. {numeric_column!r})" in lines

@@ -20,7 +20,7 @@ from {{ cookiecutter.package }}.files import write_frame
 from {{ cookiecutter.package }}.monitor.alerts import publish_alerts
 from {{ cookiecutter.package }}.monitor.log_writer import PredictionLog
 from {{ cookiecutter.package }}.monitor.report_reader import load_report
-from {{ cookiecutter.package }}.monitor.retrain import propose_retrain
+from {{ cookiecutter.package }}.monitor.retrain import propose_retrain, refresh_snapshot
 from {{ cookiecutter.package }}.monitor.retrain_data import refreshed_snapshot, same_rows
 from {{ cookiecutter.package }}.shell import dvc, git
 
@@ -156,6 +156,19 @@ def test_rows_the_pinned_data_holds_already_propose_nothing(
     assert git(project.root, "branch", "--show-current") == "main"
 
 
+def test_a_rewrite_a_failed_run_left_behind_is_still_proposed(
+    project, gh, stand_in, tmp_path, project_data
+):
+    # A run rewrote the data, then failed before pinning it: the rows on disk are
+    # the refreshed ones, the pin is not. Running again must still propose them.
+    quality_alerts(project)
+    logs, labels = logs_and_labels(project_data, tmp_path)
+    refresh_snapshot(project, ENV, logs, labels)
+    url = "https://github.com/owner/repo/pull/9"
+    stand_in("gh", {"pr list": "[]", "pr create": url})
+    assert propose_retrain(project, REPO, ENV, logs, labels) == url
+
+
 def test_no_quality_alert_proposes_nothing(project, gh, stand_in, tmp_path, project_data):
     logs, labels = logs_and_labels(project_data, tmp_path)
     recorder = stand_in("gh")
@@ -257,3 +270,10 @@ def test_replacing_with_the_same_rows_changes_nothing_and_an_unknown_mode_is_ref
     assert same_rows(refreshed_snapshot(PINNED, logged, "replace"), PINNED)
     with pytest.raises(ValueError, match="must be append or replace, not 'merge'"):
         refreshed_snapshot(PINNED, logged, "merge")
+
+
+def test_logged_text_is_never_taken_for_a_whole_number():
+    # A pinned column pandas guessed as numbers (codes like 01) beside logged text.
+    pinned = pd.DataFrame({"code": [1, 2], "churned": [0, 1]})
+    logged = pd.DataFrame({"code": pd.Series(["01", "03"], dtype="str"), "churned": [0, 1]})
+    assert refreshed_snapshot(pinned, logged, "replace")["code"].tolist() == ["01", "03"]

@@ -2,9 +2,10 @@
 
 Production is scored on the candidate's evaluation rows when its model is in
 this model store, so both numbers come from the same data; only without it
-does the gate fall back to the metric stored in deploy/production.yaml. A
-production model that reads columns the data no longer has (the project was
-switched to other data) is not compared with, and the gate says so in bold.
+does the gate fall back to the metric stored in deploy/production.yaml (also
+when it reads a column these rows lack: a feature renamed or dropped). A
+production model that reads none of these columns (the project was switched
+to other data) is not compared with, and the gate says so in bold.
 """
 
 from {{ cookiecutter.package }}.deploy.manifest import Manifest, load_optional_manifest
@@ -25,13 +26,14 @@ STORED = "stored metric from deploy/production.yaml: production model not in thi
 class OtherColumns(Exception):
     """The production model reads columns the evaluation data does not have."""
 
-    def __init__(self, missing: list[str]) -> None:
+    def __init__(self, missing: list[str], every: bool) -> None:
         super().__init__(", ".join(missing))
         self.missing = missing
+        self.every = every  # none of its columns is here: it learned from other data
 
 
 def not_comparable(missing: list[str]) -> str:
-    """Production learned from other columns (the data was switched): no number to
+    """Production reads none of these columns (the data was switched): no number to
     compare with, neither on these rows nor stored (that one measures other data)."""
     shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
     return (
@@ -59,7 +61,7 @@ def rescored_production(inputs: GateInputs, manifest: Manifest, metric: str) -> 
     columns = list(getattr(model, "feature_names_in_", feature_names()))
     missing = [name for name in columns if name not in evaluation.columns]
     if missing:
-        raise OtherColumns(missing)
+        raise OtherColumns(missing, every=len(missing) == len(columns))
     probability = model.predict_proba(evaluation[columns])
     threshold = load_params(inputs.paths.params)["evaluate"]["threshold"]
     scores = score(evaluation[load_contract().label], probability, threshold)
@@ -72,15 +74,24 @@ def production_metric(inputs: GateInputs, metric: str) -> tuple[float | None, st
     manifest = load_optional_manifest(path)  # a broken manifest raises: never "no production"
     if manifest is None:
         return None, NO_PRODUCTION
+    source = STORED
     try:
         rescored = rescored_production(inputs, manifest, metric)
     except OtherColumns as other:
-        return None, not_comparable(other.missing)
+        if other.every:
+            return None, not_comparable(other.missing)
+        # Same data, features changed (one renamed or dropped): not scorable on these
+        # rows, so the number stored with it, as when its model is not in the store.
+        rescored = None
+        source = (
+            f"stored metric from deploy/production.yaml: production model reads "
+            f"column(s) these rows lack ({', '.join(other.missing[:3])})"
+        )
     if rescored is not None:
         return rescored, SAME_ROWS
     fix = f"add current.metrics.{metric} (from the production model's lineage) to {path}"
     stored = finite(manifest.current.metrics.get(metric), f"production {metric} in {path}", fix)
-    return stored, STORED
+    return stored, source
 
 
 def limits_of(inputs: GateInputs) -> dict[str, float]:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from {{ cookiecutter.package }}.config import Paths, load_params
-from {{ cookiecutter.package }}.contract import check_table, load_contract
-from {{ cookiecutter.package }}.files import read_frame, write_frame
+from {{ cookiecutter.package }}.contract import check_table, load_contract, read_table
+from {{ cookiecutter.package }}.files import dvc_md5, write_frame
 from {{ cookiecutter.package }}.github import open_issues, with_marker
 from {{ cookiecutter.package }}.monitor.alert_state import parse_state, state_marker
 from {{ cookiecutter.package }}.monitor.alerts import family_marker
@@ -24,6 +24,7 @@ from {{ cookiecutter.package }}.monitor.retrain_data import (
     same_rows,
 )
 from {{ cookiecutter.package }}.release.proposal import commit_files, propose, start_branch
+from {{ cookiecutter.package }}.remote import pinned_md5
 from {{ cookiecutter.package }}.shell import dvc, run
 
 
@@ -68,17 +69,24 @@ def refresh_snapshot(p: Paths, environment: str, logs: Path, labels: Path) -> tu
             f"only {len(labeled)} logged predictions of {environment} have labels; "
             f"monitor.retrain.min_rows asks for {config['min_rows']}: nothing proposed"
         )
-    # Replace mode compares with the pinned table too, where there is one.
+    # Replace mode compares with the pinned table too, where there is one. Read with
+    # the contract's types, as the logs are: a code like `01` stays text.
     keeps_nothing = config["mode"] == "replace" and not p.raw_data.exists()
-    current = labeled.iloc[:0] if keeps_nothing else read_frame(p.raw_data)
+    current = labeled.iloc[:0] if keeps_nothing else read_table(p.raw_data)
     snapshot = refreshed_snapshot(current, labeled, config["mode"])
-    if same_rows(snapshot, current):
+    if same_rows(snapshot, current) and matches_its_pin(p):
         return len(labeled), False
     problems = check_table(snapshot, contract)
     if problems:
         raise ValueError(f"the refreshed data breaks the contract: {'; '.join(problems)}")
     write_frame(snapshot, p.raw_data)
     return len(labeled), True
+
+
+def matches_its_pin(p: Paths) -> bool:
+    """Whether the data on disk is the pinned one: a run that rewrote it and failed
+    before pinning must not find its own rewrite and call it nothing new."""
+    return not dvc_file(p).exists() or pinned_md5(dvc_file(p)) == dvc_md5(p.raw_data)
 
 
 def pin_data(p: Paths) -> str:

@@ -55,6 +55,8 @@ def typed_like(rows: pd.DataFrame, pinned: pd.DataFrame) -> pd.DataFrame:
     for name, dtype in pinned.dtypes.items():
         if name in typed and pd.api.types.is_integer_dtype(dtype):
             column = typed[name]
+            if not pd.api.types.is_numeric_dtype(column):
+                continue  # text in the logs: the contract says what it is, not this guess
             if column.notna().all() and bool((column % 1 == 0).all()):
                 typed[name] = column.astype(dtype)
     return typed

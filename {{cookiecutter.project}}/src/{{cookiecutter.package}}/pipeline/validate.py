@@ -2,8 +2,9 @@
 
 The file is checked part by part (CHUNK_ROWS rows at a time): its columns on
 each part, the row count and the label's shares on running counts, so memory
-stays flat however large the data is, and the lines are those check_table
-gives a table held whole.
+stays flat however large the data is. The verdict is check_table's on the
+table held whole, and so are the lines, but where one part reads a column as
+text (a word among numbers): that part's rows are counted under another check.
 """
 
 from __future__ import annotations
