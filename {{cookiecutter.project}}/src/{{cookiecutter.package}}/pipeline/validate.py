@@ -29,6 +29,7 @@ from {{ cookiecutter.package }}.files import read_frame_chunks, write_json
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pandera.pandas as pa
 
 
 def settings_problem(params: dict[str, Any], contract: Contract) -> str | None:
@@ -67,11 +68,11 @@ class Streamed:
     label_counts: pd.Series | None = None
     tallies: list[pd.DataFrame] = field(default_factory=list)
 
-    def add(self, chunk: pd.DataFrame, contract: Contract) -> None:
-        """One part: its columns checked, its rows and labels counted."""
+    def add(self, chunk: pd.DataFrame, columns: pa.DataFrameSchema, contract: Contract) -> None:
+        """One part: its columns checked against `columns`, its rows and labels counted."""
         self.rows += len(chunk)
         self.columns = len(chunk.columns)
-        tally = tally_failures(chunk, table_schema(contract, whole_table=False))
+        tally = tally_failures(chunk, columns)
         if tally is not None:
             self.tallies.append(tally)
         if contract.label in chunk.columns:
@@ -102,9 +103,9 @@ class Streamed:
 
 def check_file(path: Path, contract: Contract, chunk_rows: int = CHUNK_ROWS) -> Streamed:
     """Check the table at `path` part by part, never holding it whole."""
-    streamed = Streamed()
+    streamed, columns = Streamed(), table_schema(contract, whole_table=False)
     for chunk in read_frame_chunks(path, list(contract.csv_dtypes()), chunk_rows):
-        streamed.add(chunk, contract)
+        streamed.add(chunk, columns, contract)
     return streamed
 
 
