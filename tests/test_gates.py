@@ -163,10 +163,12 @@ def test_a_model_swapped_in_the_store_fails_packaging_integrity(
     assert packaging["evidence"]["bento_model_digest"] == swapped
 
 
-# --- (d) a weakened model: baseline; then warn mode -------------------------------------
+# --- (d) a weakened model in warn mode: reported, not blocking ----------------------------
+# In enforce mode the same weakened model fails `make repro` and the pull request's
+# check: test_workflow_gate_failure.py runs that through ci.yml's gates job.
 
 
-def test_a_weakened_model_is_stopped_in_enforce_and_reported_in_warn_mode(
+def test_a_weakened_model_is_reported_in_warn_mode_and_does_not_block(
     trained_copy: Project,
 ) -> None:
     # Train on shuffled labels: the model learns nothing (roc_auc near 0.5).
@@ -176,28 +178,20 @@ def test_a_weakened_model_is_stopped_in_enforce_and_reported_in_warn_mode(
         "model.fit(train[feature_names()], train[label])",
         "model.fit(train[feature_names()], train[label].sample(frac=1.0, random_state=0).to_numpy())",
     )
-    enforced = trained_copy.dvc("repro", check=False)
-    assert enforced.returncode != 0, output(enforced)
-    assert stages_run(enforced) == ["train", "evaluate", "gate"]
-    assert "failed to reproduce 'gate'" in output(enforced)
+    edit(trained_copy, "params.yaml", "  mode: enforce\n", "  mode: warn\n")
+    warned = trained_copy.dvc("repro", check=False)
+    assert warned.returncode == 0, output(warned)
+    assert stages_run(warned) == ["train", "evaluate", "gate"]
+    assert "WARNING: a gate failed, but gate.mode is 'warn'" in output(warned)
     result = report(trained_copy)
-    assert (result["passed"], result["mode"]) == (False, "enforce")
+    assert (result["passed"], result["mode"]) == (False, "warn")
     baseline = gates_by_name(trained_copy)["baseline"]
     assert baseline["passed"] is False
     assert baseline["evidence"]["model"] < 0.9
     assert "is below the floor 0.9 (min_metric)" in baseline["message"]
-    assert "| baseline | **FAIL** |" in output(enforced)
-
-    edit(trained_copy, "params.yaml", "  mode: enforce\n", "  mode: warn\n")
-    warned = trained_copy.dvc("repro", check=False)
-    assert warned.returncode == 0, output(warned)
-    assert stages_run(warned) == ["gate"]
-    assert "WARNING: a gate failed, but gate.mode is 'warn'" in output(warned)
-    result = report(trained_copy)
-    assert (result["passed"], result["mode"]) == (False, "warn")
-    assert gates_by_name(trained_copy)["baseline"]["passed"] is False
     table = (trained_copy.path / "reports" / "gate.md").read_text()
     assert table.startswith("### Gates FAILED (warn mode, risk tier low)")
+    assert "| baseline | **FAIL** |" in table
 
 
 # --- (e) bad data stops at validate -----------------------------------------------------

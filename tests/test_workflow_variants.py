@@ -19,10 +19,11 @@ of the session's trained high risk project (nothing trains):
   test_image.py's, on the default bake) and opens the staging promotion of
   the high-risk model, pinned by the digest the push reported;
 - a high-risk production manifest deploys in `production-high-risk`, through
-  the same credentials step, and its failure proposes the revert;
-- the pull request's `test` job: this variant's own fast tests pass (the tests
-  must follow the tier and the remote the project was made with, not the
-  default's).
+  the same credentials step, and its failure proposes the revert.
+
+The `test` job of this variant runs in test_own_data.py: there the variant is
+switched to a user's own data, and its own fast tests must follow the tier, the
+remote and the data the project was made with, not the default's sample.
 """
 
 import hashlib
@@ -38,7 +39,6 @@ from act.harness import ActRun, GitHubRepo, git, read_jsonl, run_act
 from conftest import (
     MARKER,
     PR_NUMBER,
-    PYTEST_SUMMARY,
     REPO,
     Project,
     bake,
@@ -63,23 +63,30 @@ def s3_endpoint(tmp_path_factory) -> Iterator[str]:
         yield endpoint
 
 
-@pytest.fixture(scope="module")
-def seed(tmp_path_factory, trained_high_risk: Project, s3_endpoint: str) -> Path:
-    """The trained high risk project as the S3 variant, its data and outputs in the bucket.
+def s3_variant_of(trained_high_risk: Project, root: Path, endpoint: str) -> Project:
+    """A copy of the trained high risk project made the S3 variant, its remote the
+    bucket on `endpoint` (empty of this project until something pushes).
 
     The remotes differ in files no DVC stage depends on (workflows,
     bootstrap.py, docs) and in bentofile.yaml (the S3 variant's bento also packs
-    s3fs, for the pods' log shipper): the S3 bake laid over a copy of the
-    trained project is that variant trained once the gate stage, which builds
-    the bento, runs again; `dvc status` confirms. The run cache stays behind,
-    for the workflow's `make push` to send.
+    s3fs, for the pods' log shipper): the S3 bake laid over the copy is that
+    variant trained, once the gate stage, which builds the bento, runs again.
     """
-    root = tmp_path_factory.mktemp("s3-high-risk-seed")
     copy = copy_project(trained_high_risk, root)
     shutil.copytree(bake(root / "s3-bake", **ANSWERS), copy.path, dirs_exist_ok=True)
-    project = s3_project(copy.path, copy.venv, root / "unused", s3_endpoint)
+    project = s3_project(copy.path, copy.venv, root / "unused", endpoint)
     project.dvc("remote", "modify", "storage", "url", ANSWERS["s3_remote_url"])
-    project.dvc("remote", "modify", "--local", "storage", "endpointurl", s3_endpoint)
+    project.dvc("remote", "modify", "--local", "storage", "endpointurl", endpoint)
+    return project
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory, trained_high_risk: Project, s3_endpoint: str) -> Path:
+    """The trained high risk project as the S3 variant, its data and outputs in the bucket.
+    Only the gate stage is out of date (`dvc status` confirms); it runs, and the run
+    cache stays behind, for the workflow's `make push` to send."""
+    root = tmp_path_factory.mktemp("s3-high-risk-seed")
+    project = s3_variant_of(trained_high_risk, root, s3_endpoint)
     status = project.dvc("status").stdout
     assert status.split() == ["gate:", "changed", "deps:", "modified:", "bentofile.yaml"], status
     project.dvc("repro", "gate")
@@ -218,20 +225,3 @@ def test_high_risk_production_deploys_behind_the_approvers_and_a_failure_reverts
     assert "Run Main Deploy deploy/production.yaml" in log
     assert "is not in this machine's bento store" in log  # a fake bento: the deploy refuses
     assert_the_revert_was_proposed(result, repo, "production", first, after)
-
-
-def test_the_variants_own_fast_tests_pass_in_its_test_job(seed, s3_endpoint, act_venv, tmp_path):
-    repo = GitHubRepo.from_bare(seed, tmp_path, REPO)
-    git(repo.work, "switch", "--quiet", "-c", "readme")
-    readme = repo.work / "README.md"
-    readme.write_text(readme.read_text() + "\nA line a pull request adds.\n")
-    repo.commit("Say more in the README", "README.md")
-    repo.push("readme")
-    result = act_with_aws(repo, "pull_request", repo.pull_request_event(PR_NUMBER, "readme"),
-                          "ci.yml", act_venv, s3_endpoint, tmp_path, "-j", "test")
-    log = result.log("test")
-    assert result.result("test") == "succeeded", log[-4000:]
-    # The tests read the data params.yaml names: pulled through the credentials step.
-    assert f"from 'storage' (s3://{BUCKET}/{PREFIX})" in log
-    summary = PYTEST_SUMMARY.findall(log)
-    assert summary and "passed" in summary[-1] and "failed" not in summary[-1], log[-3000:]
