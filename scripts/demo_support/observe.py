@@ -173,6 +173,11 @@ def observe(story: Story, cli: str, port: int, package: str) -> None:
     story.run(
         f"the input-drift issue the workflow opens (#{number})", "gh", "issue", "view", number
     )
+    story.run(
+        "pin the late labels with DVC (docs/monitoring.md): the pin goes into git, the rows never",
+        "sh", "-c", ".venv/bin/dvc add --quiet monitoring/labels && git add monitoring/labels.dvc "
+        "monitoring/.gitignore && git commit --quiet -m 'Late labels of windows 1 and 2'",
+    )  # fmt: skip
     logs = ".deploy/production/predictions"
     story.run("retrain: model quality alerts, so ONE pull request re-pins the data",
               cli, "retrain", "production", "--logs", logs, "--labels", "monitoring/labels")  # fmt: skip
