@@ -7,18 +7,18 @@ missing values in a nullable numeric column; and a generated churn table
 (binary) with a listed and an any-text categorical column and missing values.
 
 The test runs the page's shell blocks and applies its YAML and Python
-snippets, so the page cannot drift from what works; then a job of the CI
-workflow runs under act on a pull request to the switched project: for the
-wine data the gates job (it pulls the user's data and comments the curves),
-for the churn table the test job (the project's own `make test` passes, since
-its tests follow the contract and the configured data, not the sample).
+snippets, so the page cannot drift from what works; then the CI workflow's
+jobs that read the data run under act on a pull request to the switched
+project: the gates job (it pulls the user's data, passes the gates and
+comments the curves) and the test job (the project's own `make test` passes,
+since its tests follow the contract and the configured data, not the sample).
 
 Each story starts from a project baked with other answers: the wine data
 from the default (low risk, local remote), the churn table from the other
 variant (high risk, S3 remote on a server on 127.0.0.1, as in
-test_workflow_variants.py). So the churn table's test job also proves that the
+test_workflow_variants.py). So the churn table's jobs also prove that the
 project's own tests follow the tier and the remote it was made with, and that
-the job pulls through the credentials step.
+the jobs pull through the credentials step.
 """
 
 import re
@@ -49,9 +49,6 @@ class Story:
     contract: dict[str, Any]
     fairness: dict[str, Any]  # gate.fairness: a column of the contract
     expectations: dict[str, Any]  # tests/model/expectations.yaml
-    # The ci.yml job run under act on a pull request to the switched project: each
-    # story one, as each job of the sample's CI is proven once in test_workflows.py.
-    ci_job: str
     # Baked as the other variant (high risk, S3 remote) rather than the default.
     s3_high_risk: bool = False
 
@@ -90,7 +87,6 @@ frame[columns].to_csv(sys.argv[1], index=False)
         ],
         "invariance": [],
     },
-    ci_job="gates",  # pulls the user's data and comments the multiclass curves
 )
 
 # A generated churn table: binary, two categorical columns (one with listed values,
@@ -135,7 +131,6 @@ pd.DataFrame({"plan": plan, "tenure_months": tenure, "monthly_spend": spend, "re
         ],
         "invariance": [{"name": "region plays no part", "columns": ["region"], "tolerance": 0.3}],
     },
-    ci_job="test",  # the project's own make test, its coverage floor included
     s3_high_risk=True,  # ...on the high tier and the S3 remote: the fairness gate too
 )
 
@@ -254,26 +249,35 @@ CI_CHECKS = {"gates": gates_job_pulled_the_data_and_commented,
              "test": the_test_job_ran_the_projects_own_tests}
 
 
-def test_its_ci_job_passes_under_act(switched: Project, story: str, act_venv: Path,
-                                     tmp_path: Path, request: pytest.FixtureRequest):
-    """ci.yml on a pull request to the switched project (the page's step 5 committed it and
-    pushed its data), the story's job (Story.ci_job) as GitHub runs it."""
-    seed = tmp_path / "seed.git"
-    git(tmp_path, "clone", "--quiet", "--bare", str(switched.path), str(seed))
-    repo = GitHubRepo.from_bare(seed, tmp_path / "github", REPO)
+@pytest.fixture(scope="module")
+def pull_request(switched: Project, story: str, tmp_path_factory) -> GitHubRepo:
+    """A pull request to the switched project (the page's step 5 committed it and pushed
+    its data) that changes only the README: what CI then checks is the user's data."""
+    root = tmp_path_factory.mktemp(f"pull-request-{story}")
+    git(root, "clone", "--quiet", "--bare", str(switched.path), str(root / "seed.git"))
+    repo = GitHubRepo.from_bare(root / "seed.git", root / "github", REPO)
     git(repo.work, "switch", "--quiet", "-c", "readme")
     readme = repo.work / "README.md"
     readme.write_text(readme.read_text() + "\nThe model now learns from our own data.\n")
     repo.commit("Say what the model learns from", "README.md")
     repo.push("readme")
-    job = STORIES[story].ci_job
-    event = repo.pull_request_event(PR_NUMBER, "readme")
+    return repo
+
+
+@pytest.mark.parametrize("job", list(CI_CHECKS))
+def test_its_ci_jobs_pass_under_act(pull_request: GitHubRepo, story: str, job: str,
+                                    act_venv: Path, tmp_path: Path,
+                                    request: pytest.FixtureRequest):
+    """ci.yml's jobs that read the data, each as GitHub runs it on the pull request: the
+    gates job and the test job. (The service job, which builds its requests from the
+    contract too, runs on the sample in test_workflows.py.)"""
+    event = pull_request.pull_request_event(PR_NUMBER, "readme")
     if STORIES[story].s3_high_risk:
-        run = act_with_aws(repo, "pull_request", event, "ci.yml", act_venv,
+        run = act_with_aws(pull_request, "pull_request", event, "ci.yml", act_venv,
                            request.getfixturevalue("s3_endpoint"), tmp_path, "-j", job)
     else:
-        run = run_act(repo, "pull_request", event, "ci.yml", act_venv, tmp_path / "standins",
-                      "-j", job)
+        run = run_act(pull_request, "pull_request", event, "ci.yml", act_venv,
+                      tmp_path / "standins", "-j", job)
     log = run.log(job)
     assert run.result(job) == "succeeded", log[-6000:]
     CI_CHECKS[job](run, log)
