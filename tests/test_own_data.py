@@ -264,6 +264,18 @@ def pull_request(switched: Project, story: str, tmp_path_factory) -> GitHubRepo:
     return repo
 
 
+def run_ci_job(repo: GitHubRepo, story: Story, job: str, venv: Path, scratch: Path,
+               request: pytest.FixtureRequest) -> ActRun:
+    """One job of ci.yml on the pull request, under act; the S3 variant's with the
+    repository variables and credentials step its workflow reads."""
+    event = repo.pull_request_event(PR_NUMBER, "readme")
+    if story.s3_high_risk:
+        endpoint = request.getfixturevalue("s3_endpoint")
+        return act_with_aws(repo, "pull_request", event, "ci.yml", venv, endpoint, scratch,
+                            "-j", job)
+    return run_act(repo, "pull_request", event, "ci.yml", venv, scratch / "standins", "-j", job)
+
+
 @pytest.mark.parametrize("job", list(CI_CHECKS))
 def test_its_ci_jobs_pass_under_act(pull_request: GitHubRepo, story: str, job: str,
                                     act_venv: Path, tmp_path: Path,
@@ -271,13 +283,7 @@ def test_its_ci_jobs_pass_under_act(pull_request: GitHubRepo, story: str, job: s
     """ci.yml's jobs that read the data, each as GitHub runs it on the pull request: the
     gates job and the test job. (The service job, which builds its requests from the
     contract too, runs on the sample in test_workflows.py.)"""
-    event = pull_request.pull_request_event(PR_NUMBER, "readme")
-    if STORIES[story].s3_high_risk:
-        run = act_with_aws(pull_request, "pull_request", event, "ci.yml", act_venv,
-                           request.getfixturevalue("s3_endpoint"), tmp_path, "-j", job)
-    else:
-        run = run_act(pull_request, "pull_request", event, "ci.yml", act_venv,
-                      tmp_path / "standins", "-j", job)
+    run = run_ci_job(pull_request, STORIES[story], job, act_venv, tmp_path, request)
     log = run.log(job)
     assert run.result(job) == "succeeded", log[-6000:]
     CI_CHECKS[job](run, log)

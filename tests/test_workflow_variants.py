@@ -28,7 +28,6 @@ remote and the data the project was made with, not the default's sample.
 
 import hashlib
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +45,14 @@ from conftest import (
     copy_project,
     pinned_md5,
 )
-from test_s3_remote import BUCKET, PREFIX, bucket_keys, holds, s3_project, s3_server
+from test_s3_remote import (  # noqa: F401 (s3_endpoint: the module's S3 server)
+    BUCKET,
+    PREFIX,
+    bucket_keys,
+    holds,
+    s3_endpoint,
+    s3_project,
+)
 from test_workflows_deploy import assert_the_revert_was_proposed, change_manifest
 
 pytestmark = pytest.mark.slow
@@ -55,12 +61,6 @@ pytestmark = pytest.mark.slow
 ENGINES = ACT_HOME / "engines"
 ROLE = "arn:aws:iam::123456789012:role/sample-classifier-dvc"
 ANSWERS = {"risk_tier": "high", "dvc_remote": "s3", "s3_remote_url": f"s3://{BUCKET}/{PREFIX}"}
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint(tmp_path_factory) -> Iterator[str]:
-    with s3_server(tmp_path_factory.mktemp("moto")) as endpoint:
-        yield endpoint
 
 
 def s3_variant_of(trained_high_risk: Project, root: Path, endpoint: str) -> Project:
