@@ -16,7 +16,12 @@ def model_tag(digest: str) -> str:
 
 
 def register(model_path: Path, lineage: dict[str, Any]) -> str:
-    """Save the model with its lineage as metadata, unless that tag is already there."""
+    """Save the model with its lineage as metadata, unless that tag is already there.
+
+    The same bytes evaluated again (on another commit, under another risk tier)
+    keep their first registration: each bento packs the lineage it was built
+    with, and that is the one a deploy checks (`serving.bento.bento_lineage`).
+    """
     import bentoml
 
     tag: str = lineage["model"]["tag"]

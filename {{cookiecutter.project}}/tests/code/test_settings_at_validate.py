@@ -34,3 +34,9 @@ def test_a_fairness_group_outside_the_contract_is_named(params, contract):
     params["gate"]["fairness"]["group_column"] = "postcode"
     problem = settings_problem(params, contract)
     assert "gate.fairness.group_column 'postcode' is not a column of contract.yaml" in problem
+
+
+def test_a_risk_tier_that_is_not_one_of_the_tiers_is_named(params, contract):
+    params["gate"]["risk_tier"] = "medium"
+    problem = settings_problem(params, contract)
+    assert "gate.risk_tier must be one of ('low', 'high'), got 'medium'" in problem

@@ -84,7 +84,7 @@ class Environment:
                 f"bento {claimed.bento_tag} packs {packed['model_tag']}, not {claimed.model_tag}"
             )
         if packed["lineage_id"] != claimed.lineage_id:
-            raise DeployError(f"model {claimed.model_tag} has lineage {packed['lineage_id']}")
+            raise DeployError(f"bento {claimed.bento_tag} packs lineage {packed['lineage_id']}")
         self.verified.append(claimed.bento_tag)
         return {**claims(claimed), "model_digest": packed["digest"]}
 

@@ -5,7 +5,8 @@ from click.testing import CliRunner
 from {{ cookiecutter.package }}.cli import cli
 
 
-def test_a_missing_manifest_is_one_line_not_a_traceback(repo):
+def test_a_missing_manifest_is_one_line_not_a_traceback(repo, monkeypatch):
+    monkeypatch.chdir(repo.root)  # a repository with no deploy/staging.yaml, whatever this one has
     result = CliRunner().invoke(cli, ["smoke-deployed", "staging", "--url", "http://127.0.0.1:9"])
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit), result.exception  # not a traceback

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package }}.config import Paths
-from {{ cookiecutter.package }}.files import read_json
+from {{ cookiecutter.package }}.files import read_json, write_json
+from {{ cookiecutter.package }}.release import ReleaseError
 from {{ cookiecutter.package }}.release.image import release_image
 
 pytestmark = pytest.mark.slow
@@ -46,12 +47,32 @@ def buildah(tmp_path: Path, stand_in, stand_in_shebang: str) -> Path:
     return kept
 
 
+def scratch_reports(project: Paths, tmp_path: Path, passed: bool) -> Paths:
+    """The project with its reports in a scratch folder, holding a gate report of its
+    lineage as the gate stage writes it (`make model` runs no gates)."""
+    p = Paths(project.root)
+    p.reports_dir = tmp_path / "reports"
+    p.reports_dir.mkdir()
+    gates = [{"name": "baseline", "passed": passed}, {"name": "parity", "passed": True}]
+    report = {"lineage_id": read_json(p.lineage)["lineage_id"], "passed": passed,
+              "mode": "enforce", "gates": gates}  # fmt: skip
+    write_json(report, p.reports_dir / "gate.json")
+    return p
+
+
 @pytest.fixture
 def release(project: Paths, bento_tag: str, buildah: Path, tmp_path: Path) -> dict:
     """The release record of this project's bento; its reports go to a scratch folder."""
-    p = Paths(project.root)
-    p.reports_dir = tmp_path / "reports"
+    p = scratch_reports(project, tmp_path, passed=True)
     return release_image(p, "buildah", "Registry.Example.com/Team/Model")
+
+
+def test_a_model_whose_gates_failed_is_never_built(project, buildah, tmp_path):
+    p = scratch_reports(project, tmp_path, passed=False)
+    with pytest.raises(ReleaseError, match="failed its gates in enforce mode \\(baseline\\)"):
+        release_image(p, "buildah", "registry.example.com/team/model")
+    assert not (buildah / "calls").exists()
+    assert not (p.reports_dir / "release.json").exists()
 
 
 def calls(kept: Path) -> list[list[str]]:
@@ -82,5 +103,6 @@ def test_the_record_carries_the_lineage_and_is_written_for_the_promotion(
     lineage = read_json(project.lineage)
     assert release["lineage"] == lineage
     assert release["lineage_id"] == lineage["lineage_id"]
+    assert release["gates"] == {"passed": True, "mode": "enforce", "failed": []}
     assert release["model_tag"] == lineage["model"]["tag"]
     assert read_json(tmp_path / "reports" / "release.json") == release

@@ -68,12 +68,17 @@ def promote(environment: str, propose: bool) -> None:
     The release is reports/release.json from `make image` (RELEASE_JSON in CI);
     without one, the bento of the last trained model, with no image (local target).
     """
+    from {{ cookiecutter.package }}.gates.verdict import warn_mode_failures
     from {{ cookiecutter.package }}.release.promotion import promote as promote_version
     from {{ cookiecutter.package }}.release.promotion import version_to_promote
 
     p = project()
-    lineage, version = version_to_promote(p)
-    click.echo(promote_version(p, environment, lineage, version, propose))
+    candidate = version_to_promote(p)
+    failed = warn_mode_failures(candidate.gates)
+    if failed:
+        warning = f"warning: gates failed in warn mode, not blocking: {', '.join(failed)}"
+        click.echo(warning, err=True)
+    click.echo(promote_version(p, environment, candidate.lineage, candidate.version, propose))
 
 
 @click.command()

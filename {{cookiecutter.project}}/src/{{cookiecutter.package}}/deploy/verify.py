@@ -29,8 +29,7 @@ def verify(version: Version) -> dict[str, str]:
     """
     import bentoml
 
-    from {{ cookiecutter.package }}.model_store import stored_lineage
-    from {{ cookiecutter.package }}.serving.bento import bento_model_digest
+    from {{ cookiecutter.package }}.serving.bento import bento_lineage, bento_model_digest
 
     try:
         bentoml.bentos.get(version.bento_tag)
@@ -40,13 +39,13 @@ def verify(version: Version) -> dict[str, str]:
             "build it (`make bento`) from the commit that produced it, or import it"
         ) from None
     try:
-        lineage = stored_lineage(version.model_tag)
+        lineage = bento_lineage(version.bento_tag)
         packed = bento_model_digest(version.bento_tag, version.model_tag)
     except (LookupError, ValueError, FileNotFoundError) as error:
         raise DeployError(str(error)) from None
     if lineage["lineage_id"] != version.lineage_id:
         raise DeployError(
-            f"model {version.model_tag} has lineage {lineage['lineage_id']}, "
+            f"bento {version.bento_tag} packs lineage {lineage['lineage_id']}, "
             f"the manifest says {version.lineage_id}"
         )
     if packed != lineage["model"]["digest"]:

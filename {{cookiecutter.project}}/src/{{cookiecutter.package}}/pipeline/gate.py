@@ -16,6 +16,7 @@ from {{ cookiecutter.package }}.config import RISK_TIERS, Paths, load_params, pa
 from {{ cookiecutter.package }}.files import read_json, write_json
 from {{ cookiecutter.package }}.gates import gates_for
 from {{ cookiecutter.package }}.gates.base import GateInputs, GateResult
+from {{ cookiecutter.package }}.gates.verdict import GATE_REPORT
 
 MODES = ("enforce", "warn")
 # The end of a server log kept in a failure message (the whole log is in the evidence).
@@ -146,7 +147,7 @@ def main() -> None:
     p = paths()
     settings = settings_or_exit()
     result = run_gates(p, settings)
-    write_json(result, p.reports_dir / "gate.json")
+    write_json(result, p.reports_dir / GATE_REPORT)
     table = markdown(result)
     (p.reports_dir / "gate.md").write_text(table)
     write_model_card(p, result)

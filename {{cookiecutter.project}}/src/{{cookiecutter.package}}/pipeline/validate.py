@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from {{ cookiecutter.package }}.config import load_params, paths
+from {{ cookiecutter.package }}.config import RISK_TIERS, load_params, paths
 from {{ cookiecutter.package }}.contract import (
     Contract,
     label_share_error,
@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 def settings_problem(params: dict[str, Any], contract: Contract) -> str | None:
     """A setting of params.yaml that cannot work with this contract, before any data is read.
 
-    The estimator and its arguments, and the fairness group column, are checked
-    here so a typo stops the pipeline in seconds, not after featurizing.
+    The estimator and its arguments, the risk tier and the fairness group column
+    are checked here so a typo stops the pipeline in seconds, not after training
+    (evaluate records the tier in the lineage, which promotion carries to the manifest).
     """
     from {{ cookiecutter.package }}.pipeline.train import TrainSettingsError, make_estimator
 
@@ -44,7 +45,13 @@ def settings_problem(params: dict[str, Any], contract: Contract) -> str | None:
         make_estimator(params.get("train") or {})
     except TrainSettingsError as error:
         return str(error)
-    fairness = (params.get("gate") or {}).get("fairness") or {}
+    gate = params.get("gate") or {}
+    if gate.get("risk_tier") not in RISK_TIERS:
+        return (
+            f"params.yaml gate.risk_tier must be one of {RISK_TIERS}, "
+            f"got {gate.get('risk_tier')!r} (docs/gates.md)"
+        )
+    fairness = gate.get("fairness") or {}
     column = fairness.get("group_column")
     if column is not None and column not in contract.features:
         return (

@@ -100,12 +100,19 @@ def release_image(p: Paths, backend: str | None, registry: str) -> dict[str, Any
     """Containerize the bento and push it; return the release record.
 
     The record (also written to reports/release.json) is the manifest entry of
-    the pushed version plus the model's whole lineage.
+    the pushed version plus the model's whole lineage and its gates' verdict. A
+    model whose gates did not pass (gates/verdict.py) is refused before the build.
     """
     from {{ cookiecutter.package }}.files import read_json
+    from {{ cookiecutter.package }}.gates.verdict import gate_report, gate_summary, shipping_problem
     from {{ cookiecutter.package }}.release.promotion import candidate_version
     from {{ cookiecutter.package }}.serving.bento import build_bento
 
+    lineage = read_json(p.lineage)
+    gates = gate_summary(gate_report(p, lineage))
+    problem = shipping_problem(gates, lineage["lineage_id"])
+    if problem:  # before the build: an image of a model that may not ship is never pushed
+        raise ReleaseError(problem)
     engine = choose_backend(p.root, backend)
     bento_tag = build_bento(p)
     registry = registry.lower()
@@ -113,9 +120,9 @@ def release_image(p: Paths, backend: str | None, registry: str) -> dict[str, Any
     registry_login(p.root, engine, registry)
     containerize(p, engine, bento_tag, reference)
     pinned = f"{registry}@{push_by_digest(p.root, engine, reference)}"
-    lineage = read_json(p.lineage)
     version = candidate_version(lineage, bento_tag, pinned)
-    # The lineage travels with the release: the promotion job has no trained model.
-    record = {**version.model_dump(mode="json"), "lineage": lineage}
+    # The lineage and the gates' verdict travel with the release: the promotion
+    # job has no trained model and no gate report.
+    record = {**version.model_dump(mode="json"), "lineage": lineage, "gates": gates}
     write_json(record, p.reports_dir / "release.json")
     return record

@@ -10,6 +10,7 @@ from typing import Any
 
 from {{ cookiecutter.package }}.config import Paths, load_params
 from {{ cookiecutter.package }}.files import read_json
+from {{ cookiecutter.package }}.gates.verdict import gate_report
 from {{ cookiecutter.package }}.github import comment_on_issue, gh_api, with_marker
 from {{ cookiecutter.package }}.lineage import flatten
 from {{ cookiecutter.package }}.shell import dvc, run
@@ -60,15 +61,6 @@ def gate_settings_notice(changes: list[str]) -> str | None:
         "**This pull request changes gate settings** (params.yaml is owned by the approvers in "
         f"CODEOWNERS: their review is required): {'; '.join(changes)}"
     )
-
-
-def gate_report(p: Paths, lineage: dict[str, Any]) -> dict[str, Any] | None:
-    """The gate report of *this* model, or None if the gates did not run on it."""
-    report_file = p.reports_dir / "gate.json"
-    if not report_file.exists():
-        return None
-    report = read_json(report_file)
-    return report if report.get("lineage_id") == lineage.get("lineage_id") else None
 
 
 def verdict(report: dict[str, Any] | None, repro_outcome: str) -> str:

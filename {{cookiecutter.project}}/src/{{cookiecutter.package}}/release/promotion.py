@@ -13,7 +13,7 @@ pull request).
 
 import json
 import os
-from typing import Any
+from typing import Any, NamedTuple
 
 from {{ cookiecutter.package }}.config import (
     Paths,
@@ -29,6 +29,7 @@ from {{ cookiecutter.package }}.deploy.manifest import (
     load_optional_manifest,
 )
 from {{ cookiecutter.package }}.files import read_json, write_json
+from {{ cookiecutter.package }}.gates.verdict import gate_report, gate_summary, shipping_problem
 from {{ cookiecutter.package }}.release import ReleaseError
 from {{ cookiecutter.package }}.release.proposal import commit_files, propose, start_branch
 
@@ -156,27 +157,49 @@ def promote(
     return f"{done}; {propose(p.root, branch, title, body)}" if proposal else done
 
 
-def released_version(p: Paths) -> tuple[dict[str, Any], Version]:
-    """The lineage and manifest entry of the last release (`make image`).
+class Candidate(NamedTuple):
+    """A version that may be promoted: its lineage, its manifest entry, its gates' verdict."""
 
-    The release record carries the lineage itself: the job that promotes runs
-    in a fresh checkout, which has no models/lineage.json.
+    lineage: dict[str, Any]
+    version: Version
+    gates: dict[str, Any] | None
+
+
+def cleared(lineage: dict[str, Any], gates: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`gates` if the model may ship (gates/verdict.py); a ReleaseError saying why not."""
+    problem = shipping_problem(gates, lineage["lineage_id"])
+    if problem:
+        raise ReleaseError(problem)
+    return gates
+
+
+def released_version(p: Paths) -> Candidate:
+    """The last release (`make image`): the version it pushed, of the lineage it names.
+
+    The release record carries the lineage and the gates' verdict itself: the
+    job that promotes runs in a fresh checkout, which has no models/lineage.json
+    and no gate report.
     """
     record = dict(load_release(p))
     lineage = record.pop("lineage", None) or read_json(p.lineage)
+    gates = record.pop("gates", None)
     if lineage["lineage_id"] != record["lineage_id"]:
         raise ReleaseError(
             f"the release names lineage {record['lineage_id']}, its lineage record is "
             f"{lineage['lineage_id']}: run `make repro` and `make image` on the same commit"
         )
-    return lineage, Version.model_validate(record)
+    return Candidate(lineage, Version.model_validate(record), cleared(lineage, gates))
 
 
-def version_to_promote(p: Paths) -> tuple[dict[str, Any], Version]:
-    """The last release (`make image`), or without one the last trained model's bento."""
+def version_to_promote(p: Paths) -> Candidate:
+    """The last release (`make image`), or without one the last trained model's bento.
+
+    Either way only a model whose gates passed (or only warned) on its lineage.
+    """
     from {{ cookiecutter.package }}.serving.bento import build_bento
 
     if os.environ.get("RELEASE_JSON") or (p.reports_dir / "release.json").exists():
         return released_version(p)
     lineage = read_json(p.lineage)
-    return lineage, candidate_version(lineage, build_bento(p), None)
+    gates = cleared(lineage, gate_summary(gate_report(p, lineage)))
+    return Candidate(lineage, candidate_version(lineage, build_bento(p), None), gates)

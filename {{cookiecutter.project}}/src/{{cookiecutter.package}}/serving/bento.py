@@ -9,11 +9,14 @@ model, so the same inputs always give the same tag and a rebuild is skipped.
 import hashlib
 import shutil
 from pathlib import Path
+from typing import Any
 
 from {{ cookiecutter.package }}.config import PACKAGE, SERVICE_NAME, Paths
 from {{ cookiecutter.package }}.files import file_digest, read_json
 from {{ cookiecutter.package }}.model_store import MODEL_FILE, register, stored_model_file
 
+# The lineage of the model the bento serves: its service reports it, deploys check it.
+LINEAGE_FILE = "lineage.json"
 REFERENCE_FILE = "reference.json"
 CARD_FILE = "model-card.md"
 
@@ -26,7 +29,7 @@ def stage_context(p: Paths) -> Path:
         context / PACKAGE,
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
-    shutil.copyfile(p.lineage, context / "lineage.json")
+    shutil.copyfile(p.lineage, context / LINEAGE_FILE)
     # What the monitor compares traffic with: it travels with the model.
     shutil.copyfile(p.reference, context / REFERENCE_FILE)
     shutil.copyfile(p.root / "bentofile.yaml", context / "bentofile.yaml")
@@ -104,3 +107,17 @@ def bento_model_digest(tag: str, model_tag: str) -> str:
 def bento_reference(tag: str) -> Path:
     """The reference profile packed in a bento (see `stage_context`)."""
     return bento_path(tag) / "src" / REFERENCE_FILE
+
+
+def bento_lineage(tag: str) -> dict[str, Any]:
+    """The lineage packed in a bento (see `stage_context`), which its service reports.
+
+    The bento's, not the model store's: the store keeps a model's first registration,
+    and the same bytes evaluated again (another commit, another risk tier) get a
+    new lineage and a new bento.
+    """
+    path = bento_path(tag) / "src" / LINEAGE_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"bento {tag} packs no {LINEAGE_FILE}: rebuild it (`make bento`)")
+    lineage: dict[str, Any] = read_json(path)
+    return lineage
