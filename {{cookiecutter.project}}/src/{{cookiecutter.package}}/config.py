@@ -101,6 +101,21 @@ def paths() -> Paths:
     return Paths(find_root())
 
 
+class ProjectFileError(ValueError):
+    """A file of the project is broken (not YAML or JSON, or not the shape it must have).
+
+    The message names the file and what to do; the command line prints it as
+    one line, never a traceback (cli.main).
+    """
+
+
+def yaml_problem(error: Exception) -> str:
+    """A YAML parser's error on one line: what is wrong, and where."""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    mark = getattr(error, "problem_mark", None)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem
+
+
 def load_params(path: Path | None = None) -> dict[str, Any]:
     import yaml  # here, not at the top: the CLI starts without it
 
@@ -109,8 +124,13 @@ def load_params(path: Path | None = None) -> dict[str, Any]:
         params = yaml.safe_load(params_file.read_text())
     except FileNotFoundError:
         raise FileNotFoundError(f"{params_file} is missing; restore it from git") from None
+    except yaml.YAMLError as error:
+        raise ProjectFileError(
+            f"{params_file} is not valid YAML: {yaml_problem(error)}; fix it, or restore it "
+            "from git"
+        ) from None
     if not isinstance(params, dict):
-        raise ValueError(f"{params_file} must hold a mapping of stage names to settings")
+        raise ProjectFileError(f"{params_file} must hold a mapping of stage names to settings")
     return params
 
 

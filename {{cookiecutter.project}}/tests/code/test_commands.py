@@ -63,3 +63,34 @@ def test_rollback_with_local_edits_stops_with_gits_reason(tmp_path: Path, monkey
     assert "git revert --no-edit" in result.output
     assert "local changes" in result.output
     assert manifest.read_text() == "edited: by hand\n"  # nothing lost
+
+
+@pytest.mark.parametrize(
+    ("broken", "command", "said"),
+    [
+        ("params.yaml", ["validate"], "params.yaml is not valid YAML: "),
+        ("params.yaml", ["status", "production"], "params.yaml is not valid YAML: "),
+        (
+            "deploy/staging.yaml",
+            ["smoke-deployed", "staging", "--url", "http://127.0.0.1:9"],
+            "staging.yaml is not valid YAML",
+        ),
+    ],
+)
+def test_a_broken_project_file_is_one_line_naming_it(
+    repo, monkeypatch, capsys, broken: str, command: list[str], said: str
+):
+    """What the installed command prints (cli.main): the file and the place, no traceback."""
+    from {{ cookiecutter.package }}.cli import main
+
+    (repo.root / broken).parent.mkdir(exist_ok=True)
+    (repo.root / broken).write_text("train: [unclosed\n")
+    monkeypatch.chdir(repo.root)
+    monkeypatch.setattr(sys, "argv", ["{{ cookiecutter.package }}", *command])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 1
+    printed = capsys.readouterr().err
+    assert printed.startswith("Error: ") and said in printed, printed
+    assert "(line 2, column 1)" in printed
+    assert len(printed.strip().splitlines()) == 1, printed

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from {{ cookiecutter.package }}.cli import cli
+from {{ cookiecutter.package }}.config import ProjectFileError
 from {{ cookiecutter.package }}.deploy.manifest import load_manifest
 from {{ cookiecutter.package }}.files import write_json
 from {{ cookiecutter.package }}.release import ReleaseError
@@ -138,3 +139,15 @@ def test_a_trained_model_whose_gates_failed_is_not_promoted(repo, promote):
     write_json(gate_report("a" * 16, passed=False), repo.reports_dir / "gate.json")
     reason = f"lineage {'a' * 16} failed its gates in enforce mode (baseline)"
     assert_refused(promote(), repo, reason)
+
+
+def test_a_broken_manifest_stops_the_promotion_before_it_writes(repo, promote, monkeypatch):
+    """A project file error: the installed command prints it as one line (test_commands.py)."""
+    monkeypatch.setenv("RELEASE_JSON", json.dumps(release_record("a" * 16)))
+    repo.manifest("staging").parent.mkdir(exist_ok=True)
+    repo.manifest("staging").write_text("current: [unclosed\n")
+    result = promote()
+    assert isinstance(result.exception, ProjectFileError), result.output
+    assert "staging.yaml is not valid YAML" in str(result.exception)
+    assert repo.manifest("staging").read_text() == "current: [unclosed\n"
+    assert git(repo.root, "rev-list", "--count", "HEAD") == "1"

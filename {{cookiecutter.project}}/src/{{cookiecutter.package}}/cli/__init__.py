@@ -10,6 +10,7 @@ import sys
 import click
 
 from {{ cookiecutter.package }}.cli import alerts, batch, deploy, monitor, pipeline, release
+from {{ cookiecutter.package }}.config import ProjectFileError
 
 
 @click.group(help="{{ cookiecutter.project }}: train, gate, release, deploy and roll back the model.")
@@ -25,6 +26,8 @@ for _part in (pipeline, batch, release, deploy, monitor, alerts):
 def main() -> None:
     try:
         cli(standalone_mode=True)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ProjectFileError) as error:
+        # A missing or broken project file (params.yaml, a manifest, ...): one line
+        # naming it, from whichever command read it.
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)

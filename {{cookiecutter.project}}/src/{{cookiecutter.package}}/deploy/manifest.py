@@ -9,13 +9,19 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from {{ cookiecutter.package }}.config import ENVIRONMENTS, Environment, RiskTier
+from {{ cookiecutter.package }}.config import (
+    ENVIRONMENTS,
+    Environment,
+    ProjectFileError,
+    RiskTier,
+    yaml_problem,
+)
 
 TAG = r"^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*$"
 DIGEST = r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$"
 
 
-class ManifestError(ValueError):
+class ManifestError(ProjectFileError):
     """A manifest file is missing fields, malformed, or not YAML."""
 
 
@@ -68,7 +74,7 @@ def parse_manifest(text: str, source: str) -> Manifest:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ManifestError(f"{source} is not valid YAML: {error}") from None
+        raise ManifestError(f"{source} is not valid YAML: {yaml_problem(error)}") from None
     try:
         return Manifest.model_validate(raw)
     except ValidationError as error:
