@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from {{ cookiecutter.package }}.config import PACKAGE_DIR
+from {{ cookiecutter.package }}.config import PACKAGE_DIR, ProjectFileError, yaml_problem
 
 if TYPE_CHECKING:  # pandas and pandera load only where tables are checked,
     import pandas as pd  # so the service and `deploy` start fast.
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pandas and pandera load only where tables are checked,
 CONTRACT_FILE = PACKAGE_DIR / "contract.yaml"
 
 
-class ContractError(ValueError):
+class ContractError(ProjectFileError):
     """The contract file itself is missing or malformed."""
 
 
@@ -150,7 +150,7 @@ def parse_contract(text: str, source: str = "contract") -> Contract:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ContractError(f"{source} is not valid YAML: {error}") from None
+        raise ContractError(f"{source} is not valid YAML: {yaml_problem(error)}") from None
     if (
         not isinstance(raw, dict)
         or not isinstance(raw.get("features"), dict)

@@ -3,6 +3,7 @@ import math
 import pytest
 from pydantic import ValidationError
 
+from {{ cookiecutter.package }}.config import ProjectFileError
 from {{ cookiecutter.package }}.contract import ContractError, parse_contract
 from {{ cookiecutter.package }}.serving.records import record_model
 
@@ -25,8 +26,11 @@ def valid_record(contract):
     ],
 )
 def test_a_broken_contract_file_is_refused_with_a_reason(text, message):
-    with pytest.raises(ContractError, match=message):
+    with pytest.raises(ContractError, match=message) as refused:
         parse_contract(text)
+    # A project file error: the installed command prints it as one line (test_commands.py).
+    assert isinstance(refused.value, ProjectFileError)
+    assert len(str(refused.value).splitlines()) == 1
 
 
 def test_request_model_accepts_a_record_within_the_contract(contract):
