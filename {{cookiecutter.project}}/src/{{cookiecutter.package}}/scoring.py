@@ -219,6 +219,9 @@ def score_file(source: Path, output: Path, scorer: Scorer, chunk_rows: int = CHU
     if not source.exists():
         raise ScoringError(f"{source} does not exist")
     contract, rejects = load_contract(), rejects_path(output)
+    # The outputs replace their files when scoring ends: onto the input, the records are lost.
+    if source.resolve() in (output.resolve(), rejects.resolve()):
+        raise ScoringError(f"{source} is the file being scored: write the scores to another file")
     output.parent.mkdir(parents=True, exist_ok=True)
     scored = rejected = 0
     with contextlib.ExitStack() as files:

@@ -215,6 +215,18 @@ def test_an_empty_or_absent_file_is_named(scorer, tmp_path):
         score_file(tmp_path / "gone.csv", tmp_path / "s.csv", scorer)
 
 
+def test_scores_never_replace_the_file_being_scored(records, scorer, tmp_path):
+    before = records.read_bytes()
+    with pytest.raises(ScoringError, match=r"records\.csv is the file being scored"):
+        score_file(records, records.parent / "." / records.name, scorer)
+    # scores.rejects.csv is where the rejects of scores.csv go: as the input, refused too.
+    like_rejects = tmp_path / "scores.rejects.csv"
+    like_rejects.write_bytes(before)
+    with pytest.raises(ScoringError, match=r"scores\.rejects\.csv is the file being scored"):
+        score_file(like_rejects, tmp_path / "scores.csv", scorer)
+    assert records.read_bytes() == before == like_rejects.read_bytes()
+
+
 def test_rejects_sit_beside_the_output():
     assert rejects_path(Path("out/scores.csv")) == Path("out/scores.rejects.csv")
 
