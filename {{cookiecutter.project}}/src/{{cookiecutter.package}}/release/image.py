@@ -104,15 +104,12 @@ def release_image(p: Paths, backend: str | None, registry: str) -> dict[str, Any
     model whose gates did not pass (gates/verdict.py) is refused before the build.
     """
     from {{ cookiecutter.package }}.files import read_json
-    from {{ cookiecutter.package }}.gates.verdict import gate_report, gate_summary, shipping_problem
-    from {{ cookiecutter.package }}.release.promotion import candidate_version
+    from {{ cookiecutter.package }}.release.promotion import candidate_version, trained_model_cleared
     from {{ cookiecutter.package }}.serving.bento import build_bento
 
     lineage = read_json(p.lineage)
-    gates = gate_summary(gate_report(p, lineage))
-    problem = shipping_problem(gates, lineage["lineage_id"])
-    if problem:  # before the build: an image of a model that may not ship is never pushed
-        raise ReleaseError(problem)
+    # Before the build: an image of a model that may not ship is never pushed.
+    gates = trained_model_cleared(p, lineage)
     engine = choose_backend(p.root, backend)
     bento_tag = build_bento(p)
     registry = registry.lower()

@@ -173,6 +173,12 @@ def cleared(lineage: dict[str, Any], gates: dict[str, Any] | None) -> dict[str, 
     return gates
 
 
+def trained_model_cleared(p: Paths, lineage: dict[str, Any]) -> dict[str, Any] | None:
+    """The verdict of this checkout's gate report on `lineage`, if the model may ship:
+    what `make image` records and a promotion without a release checks."""
+    return cleared(lineage, gate_summary(gate_report(p, lineage)))
+
+
 def released_version(p: Paths) -> Candidate:
     """The last release (`make image`): the version it pushed, of the lineage it names.
 
@@ -201,5 +207,5 @@ def version_to_promote(p: Paths) -> Candidate:
     if os.environ.get("RELEASE_JSON") or (p.reports_dir / "release.json").exists():
         return released_version(p)
     lineage = read_json(p.lineage)
-    gates = cleared(lineage, gate_summary(gate_report(p, lineage)))
+    gates = trained_model_cleared(p, lineage)
     return Candidate(lineage, candidate_version(lineage, build_bento(p), None), gates)
